@@ -1,0 +1,1 @@
+"""The Kafka-compatible broker: one asyncio process per broker."""

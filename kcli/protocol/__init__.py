@@ -1,0 +1,1 @@
+"""Sans-I/O Kafka protocol code: synchronous functions on bytes, no sockets, no event loop."""

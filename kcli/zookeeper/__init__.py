@@ -1,0 +1,1 @@
+"""The bundled ZooKeeper-protocol server: jute codec, data tree, sessions, watches, persistence."""
