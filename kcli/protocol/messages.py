@@ -131,14 +131,23 @@ def response_class(api_key: int, api_version: int) -> type[Any]:
     return load_response_schema(api_key, api_version)
 
 
-@cache
+_READERS: dict[type[Any], Callable[[Any, int], tuple[Any, int]]] = {}
+_WRITERS: dict[type[Any], Callable[[Any, Any], None]] = {}
+_FIELDS: dict[type[Any], frozenset[str]] = {}
+
+
 def _reader(cls: type[Any]) -> Callable[[Any, int], tuple[Any, int]]:
-    return entity_reader(cls)  # type: ignore[no-any-return]
+    reader = _READERS.get(cls)
+    if reader is None:
+        reader = _READERS[cls] = entity_reader(cls)
+    return reader
 
 
-@cache
 def _writer(cls: type[Any]) -> Callable[[Any, Any], None]:
-    return entity_writer(cls)  # type: ignore[no-any-return]
+    writer = _WRITERS.get(cls)
+    if writer is None:
+        writer = _WRITERS[cls] = entity_writer(cls)
+    return writer
 
 
 def decode_request_body(header: RequestHeader, frame: bytes | memoryview) -> Any:
@@ -173,9 +182,11 @@ def encode_body(entity: Any) -> bytes:
     return buf.getvalue()
 
 
-@cache
 def _field_names(cls: type[Any]) -> frozenset[str]:
-    return frozenset(f.name for f in fields(cls))
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = frozenset(f.name for f in fields(cls))
+    return names
 
 
 def build(cls: type[Any], **values: Any) -> Any:

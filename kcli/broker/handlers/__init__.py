@@ -1,0 +1,34 @@
+"""Handler registry: one module per API key, loaded once at broker start-up.
+
+ApiVersions is computed from this registry, so adding a module here is what makes the broker
+advertise (and accept) an API.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from kcli.broker.handlers.base import Handler
+
+HANDLER_MODULES: tuple[str, ...] = (
+    "kcli.broker.handlers.api_versions",
+    "kcli.broker.handlers.metadata",
+    "kcli.broker.handlers.describe_cluster",
+)
+
+
+def load_registry(modules: tuple[str, ...] = HANDLER_MODULES) -> dict[int, Handler]:
+    registry: dict[int, Handler] = {}
+    for name in modules:
+        module = importlib.import_module(name)
+        handler = Handler(
+            api_key=int(module.API_KEY),
+            min_version=int(module.MIN_VERSION),
+            max_version=int(module.MAX_VERSION),
+            handle=module.handle,
+            name=name.rsplit(".", 1)[1],
+        )
+        if handler.api_key in registry:
+            raise RuntimeError(f"two handlers for api key {handler.api_key}: {name}")
+        registry[handler.api_key] = handler
+    return dict(sorted(registry.items()))

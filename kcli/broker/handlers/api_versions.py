@@ -1,0 +1,56 @@
+"""ApiVersions (18): the API ranges this broker serves, computed from the handler registry.
+
+Quirks (KIP-511, broker_protocol.md §0.4): a version above MAX_VERSION is not an error that
+closes the connection; it is answered in the v0 body format with UNSUPPORTED_VERSION and the
+full list, so the client can retry with a version both sides know. The response header is
+always v0 (kio's classes encode that).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from kcli.broker.handlers.base import RequestContext
+from kcli.protocol.api_keys import ApiKey
+from kcli.protocol.errors import ErrorCode
+from kcli.protocol.messages import RequestHeader, build, nested, response_class
+
+API_KEY = ApiKey.API_VERSIONS
+MIN_VERSION = 0
+MAX_VERSION = 4
+
+# Kafka's ApiVersionsRequest.isValid: client software name and version.
+_SOFTWARE = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?")
+
+
+def _api_list(ctx: RequestContext, version: int) -> tuple[Any, ...]:
+    cls = nested(response_class(API_KEY, version), "ApiVersion")
+    return tuple(
+        cls(api_key=h.api_key, min_version=h.min_version, max_version=h.max_version)
+        for h in ctx.broker.handlers.values()
+    )
+
+
+def unsupported_version_response(ctx: RequestContext) -> Any:
+    """The v0 answer to an ApiVersions request whose version is too new."""
+    return response_class(API_KEY, 0)(
+        error_code=ErrorCode.unsupported_version, api_keys=_api_list(ctx, 0)
+    )
+
+
+async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> Any:
+    version = header.api_version
+    error = ErrorCode.none
+    if version >= 3 and not (
+        _SOFTWARE.fullmatch(request.client_software_name)
+        and _SOFTWARE.fullmatch(request.client_software_version)
+    ):
+        error = ErrorCode.invalid_request
+    return build(
+        response_class(API_KEY, version),
+        error_code=error,
+        api_keys=_api_list(ctx, version),
+        throttle_time=timedelta(0),
+    )
