@@ -1,0 +1,135 @@
+"""Kafka's ZooKeeper operations for one broker (KafkaZkClient.scala): persistent paths, cluster
+id, broker id generation, broker registration and the controller election.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from kcli.broker.controller.zk import BadVersion, NodeExists, NoNode, Op, ZkClient
+from kcli.broker.controller.znodes import (
+    PERSISTENT_PATHS,
+    BrokerIdZNode,
+    BrokerRegistration,
+    BrokerSequenceIdZNode,
+    ClusterIdZNode,
+    ControllerEpochZNode,
+    ControllerZNode,
+)
+from kcli.errors import TerseError
+
+log = logging.getLogger("kafka.zk.KafkaZkClient")
+
+
+@dataclass(frozen=True, slots=True)
+class ControllerElection:
+    """Outcome of one election attempt: who leads, and (if we won) our epoch and its zkVersion."""
+
+    controller_id: int
+    epoch: int = -1
+    epoch_zk_version: int = -1
+
+
+class KafkaZkClient:
+    def __init__(self, zk: ZkClient) -> None:
+        self.zk = zk
+
+    async def create_top_level_paths(self) -> None:
+        for path in PERSISTENT_PATHS:
+            if await self.zk.exists(path) is None:
+                with contextlib.suppress(NodeExists):  # another broker made it first
+                    await self.zk.ensure_path(path)
+
+    async def get_or_create_cluster_id(self) -> str:
+        found = await self.zk.get(ClusterIdZNode.path)
+        if found is not None:
+            return ClusterIdZNode.decode(found[0])
+        proposed = ClusterIdZNode.new_id()
+        await self.zk.ensure_path("/cluster")
+        try:
+            await self.zk.create(ClusterIdZNode.path, ClusterIdZNode.encode(proposed))
+        except NodeExists:  # lost the race; the winner's id stands
+            found = await self.zk.get(ClusterIdZNode.path)
+            assert found is not None
+            return ClusterIdZNode.decode(found[0])
+        return proposed
+
+    async def generate_broker_id(self, reserved_max_id: int) -> int:
+        """broker.id.generation.enable: each setData on /brokers/seqid bumps its version."""
+        stat = await self.zk.set(BrokerSequenceIdZNode.path, b"")
+        return reserved_max_id + stat.version
+
+    async def register_broker(self, registration: BrokerRegistration) -> int:
+        """Create the ephemeral /brokers/ids/<id>; returns the broker epoch (its czxid).
+
+        Kafka's CheckedEphemeral: an existing node owned by this session (a retry) is kept;
+        one owned by another session means the id is taken.
+        """
+        path = BrokerIdZNode.path(registration.broker_id)
+        data = BrokerIdZNode.encode(registration)
+        try:
+            await self.zk.multi(
+                [Op("create", path, b"", ephemeral=True), Op("set", path, data, version=0)]
+            )
+        except NodeExists:
+            stat = await self.zk.exists(path)
+            if stat is None or stat.ephemeral_owner != self.zk.session_id:
+                owner = stat.ephemeral_owner if stat is not None else 0
+                raise TerseError(
+                    f"Error while creating ephemeral at {path}, node already exists and owner "
+                    f"'{owner}' does not match current session '{self.zk.session_id}'"
+                ) from None
+        stat = await self.zk.exists(path)
+        assert stat is not None
+        log.info(
+            "Registered broker %d at path %s with addresses: %s, czxid (broker epoch): %d",
+            registration.broker_id,
+            path,
+            ",".join(f"{e[0]}://{e[2]}:{e[3]}" for e in registration.endpoints),
+            stat.czxid,
+        )
+        return stat.czxid
+
+    async def get_controller_id(self, watch: bool = False) -> int:
+        """The controller's broker id, -1 when there is none; `watch` sets an exists-watch."""
+        if watch:  # an exists-watch fires on creation, change and deletion
+            await self.zk.exists(ControllerZNode.path, watch=True)
+        found = await self.zk.get(ControllerZNode.path)
+        return ControllerZNode.decode(found[0]) if found is not None else -1
+
+    async def elect(self, broker_id: int, now_ms: int) -> ControllerElection:
+        """KafkaController.elect: create /controller and bump /controller_epoch atomically."""
+        current = await self.get_controller_id(watch=True)
+        if current != -1:
+            return ControllerElection(current)
+        found = await self.zk.get(ControllerEpochZNode.path)
+        if found is None:
+            with contextlib.suppress(NodeExists):
+                await self.zk.create(ControllerEpochZNode.path, ControllerEpochZNode.encode(0))
+            found = await self.zk.get(ControllerEpochZNode.path)
+            assert found is not None
+        epoch, stat = ControllerEpochZNode.decode(found[0]), found[1]
+        try:
+            await self.zk.multi(
+                [
+                    Op(
+                        "create",
+                        ControllerZNode.path,
+                        ControllerZNode.encode(broker_id, now_ms),
+                        ephemeral=True,
+                    ),
+                    Op(
+                        "set",
+                        ControllerEpochZNode.path,
+                        ControllerEpochZNode.encode(epoch + 1),
+                        version=stat.version,
+                    ),
+                ]
+            )
+        except (NodeExists, BadVersion, NoNode):
+            return ControllerElection(await self.get_controller_id(watch=True))
+        log.info("%d successfully elected as the controller. Epoch incremented to %d", broker_id,
+                 epoch + 1)  # fmt: skip
+        return ControllerElection(broker_id, epoch + 1, stat.version + 1)

@@ -1,0 +1,163 @@
+"""KafkaServer: the broker's composition root (Kafka's KafkaServer.startup/shutdown, ZK mode).
+
+Start-up order: ZooKeeper session (bounded wait) -> persistent paths -> cluster id -> log dirs
+and meta.properties -> listeners bound -> /brokers/ids/<id> registered -> metadata loaded and
+watched -> controller election -> "started". Shutdown closes the listeners and then the
+ZooKeeper session, which removes this broker's ephemeral znodes at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from dataclasses import replace
+
+from kcli.broker import meta_properties
+from kcli.broker.config import BrokerConfig, EndPoint
+from kcli.broker.controller.kafka_zk_client import KafkaZkClient
+from kcli.broker.controller.metadata_sync import MetadataSync
+from kcli.broker.controller.zk import ZkClient
+from kcli.broker.controller.znodes import BrokerRegistration
+from kcli.broker.handlers import load_registry
+from kcli.broker.handlers.base import BrokerContext
+from kcli.broker.metadata_cache import MetadataCache
+from kcli.broker.network.socket_server import SocketServer
+from kcli.clock import SYSTEM_CLOCK, Clock
+from kcli.errors import TerseError
+
+log = logging.getLogger("kafka.server.KafkaServer")
+
+LOG_FORMAT = "[%(asctime)s,%(msecs)03d] %(levelname)s %(message)s (%(name)s)"
+
+
+def configure_logging(verbose: bool = False) -> None:
+    """Kafka's log4j pattern: `[2024-05-01 10:00:00,123] INFO message (logger)`."""
+    logging.addLevelName(logging.WARNING, "WARN")  # log4j level names
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, "%Y-%m-%d %H:%M:%S"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
+class KafkaServer:
+    def __init__(self, config: BrokerConfig, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.config = config
+        self.clock = clock
+        self.broker_id = config.broker_id
+        self.metadata = MetadataCache()
+        self.zk = ZkClient(
+            config.zookeeper, config.zk_session_timeout_ms, config.zk_connection_timeout_ms
+        )
+        self.kzk = KafkaZkClient(self.zk)
+        self.socket_server: SocketServer | None = None
+        self.sync: MetadataSync | None = None
+        self.advertised: tuple[EndPoint, ...] = config.advertised_listeners
+        self.controller_epoch = -1
+
+    @property
+    def ident(self) -> str:
+        return f"[KafkaServer id={self.broker_id}]"
+
+    async def startup(self) -> None:
+        log.info("%s starting", self.ident)
+        log.info("Connecting to zookeeper on %s", self.config.zookeeper.hosts
+                 + self.config.zookeeper.chroot)  # fmt: skip
+        await self.zk.start()
+        await self.kzk.create_top_level_paths()
+        cluster_id = await self.kzk.get_or_create_cluster_id()
+        log.info("Cluster ID = %s", cluster_id)
+        self.metadata.cluster_id = cluster_id
+        await self._prepare_log_dirs(cluster_id)
+
+        context = BrokerContext(
+            self.config, self.broker_id, self.metadata, load_registry(), self.clock
+        )
+        self.socket_server = SocketServer(context, self.config.listeners)
+        await self.socket_server.start()
+        self.advertised = self._advertised_with_bound_ports()
+        await self._register()
+
+        self.sync = MetadataSync(self.zk, self.metadata, self._elect, self._on_new_session)
+        await self.sync.load()
+        self.sync.start()
+        await self._elect()
+        log.info("%s started", self.ident)
+
+    async def _prepare_log_dirs(self, cluster_id: str) -> None:
+        found = meta_properties.load_all(self.config.log_dirs)
+        meta_properties.check_cluster_id(found, cluster_id)
+        broker_id = meta_properties.resolve_broker_id(found, self.config.broker_id)
+        if broker_id is None:
+            if not self.config.get_bool("broker.id.generation.enable"):
+                raise TerseError("broker.id is -1 and broker.id.generation.enable is false")
+            broker_id = await self.kzk.generate_broker_id(
+                self.config.get_int("reserved.broker.max.id")
+            )
+        self.broker_id = broker_id
+        meta = meta_properties.MetaProperties(cluster_id, broker_id)
+        meta_properties.write_missing(found, self.config.log_dirs, meta)
+
+    def _advertised_with_bound_ports(self) -> tuple[EndPoint, ...]:
+        """Port 0 in listeners binds a free port; advertise the one actually bound."""
+        assert self.socket_server is not None
+        bound = self.socket_server.bound
+        return tuple(
+            replace(e, port=bound[e.listener_name][1])
+            if e.port == 0 and e.listener_name in bound
+            else e
+            for e in self.config.advertised_listeners
+        )
+
+    async def _register(self) -> None:
+        registration = BrokerRegistration(
+            broker_id=self.broker_id,
+            endpoints=tuple(
+                (e.listener_name, e.security_protocol, e.host, e.port) for e in self.advertised
+            ),
+            rack=self.config.values["broker.rack"]  # type: ignore[arg-type]
+            if self.config.values["broker.rack"]
+            else None,
+            timestamp_ms=self.clock.time_ms(),
+        )
+        await self.kzk.register_broker(registration)
+
+    async def _elect(self) -> None:
+        was_controller = self.metadata.controller_id == self.broker_id
+        election = await self.kzk.elect(self.broker_id, self.clock.time_ms())
+        self.metadata.set_controller(election.controller_id)
+        if election.controller_id == self.broker_id and election.epoch >= 0:
+            self.controller_epoch = election.epoch
+            log.info("[Controller id=%d] Became controller, epoch %d", self.broker_id,
+                     election.epoch)  # fmt: skip
+        elif was_controller and election.controller_id != self.broker_id:
+            log.info("[Controller id=%d] Resigned as controller", self.broker_id)
+
+    async def _on_new_session(self) -> None:
+        await self._register()
+        await self._elect()
+
+    async def shutdown(self) -> None:
+        log.info("%s shutting down", self.ident)
+        if self.socket_server is not None:
+            await self.socket_server.stop()
+        if self.sync is not None:
+            await self.sync.stop()
+        await self.zk.close()
+        log.info("%s shut down completed", self.ident)
+
+
+async def serve(config: BrokerConfig) -> None:
+    """Run a broker until SIGTERM or SIGINT, then shut it down cleanly."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    server = KafkaServer(config)
+    try:
+        await server.startup()
+        await stop.wait()
+    finally:
+        await server.shutdown()
