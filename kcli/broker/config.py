@@ -391,7 +391,10 @@ def from_properties(
     props: Mapping[str, str], on_unknown: Callable[[str], None] | None = None
 ) -> BrokerConfig:
     """Validate server.properties (overrides already applied) into a BrokerConfig."""
-    values: dict[str, object] = {k.name: k.default for k in KEYS}
+    values: dict[str, object] = {
+        k.name: parse_value(k, k.default) if isinstance(k.default, str) else k.default
+        for k in KEYS
+    }
     unknown: list[str] = []
     for name, raw in props.items():
         key = KEYS_BY_NAME.get(name)
