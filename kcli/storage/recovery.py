@@ -134,6 +134,7 @@ def _open_checked(
         truncated = segment.recover()
         if truncated:
             result.truncated_bytes += truncated
+            result.truncated_at = segment.next_offset()
     return segment
 
 
