@@ -1,0 +1,98 @@
+"""Reply bodies (ZooKeeper's FinalRequestProcessor): reads answered from the tree, and the
+responses of applied write txns, including the per-op results of a multi."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kcli.zookeeper.codes import Code, KeeperError, OpCode
+from kcli.zookeeper.datatree import TxnResult
+from kcli.zookeeper.jute import JuteWriter, pack_multi_header
+from kcli.zookeeper.records import (
+    PathRequest,
+    PathWatchRequest,
+    Request,
+    pack_acls,
+    pack_children,
+    pack_data,
+    pack_path,
+)
+
+if TYPE_CHECKING:
+    from kcli.zookeeper.connection import ServerCnxn
+    from kcli.zookeeper.server import ZooKeeperServer
+
+
+def _check_path(path: str) -> None:
+    if "\x00" in path:
+        raise KeeperError(Code.BADARGUMENTS, path)
+
+
+def answer_read(server: ZooKeeperServer, cnxn: ServerCnxn, op: int, req: Request) -> bytes:
+    """The body of a read reply; KeeperError for the error codes."""
+    tree = server.db.tree
+    if isinstance(req, PathWatchRequest):
+        path = req.path
+        _check_path(path)
+        if op == OpCode.EXISTS:
+            if req.watch:
+                tree.add_data_watch(path, cnxn)  # also arms on a missing node
+            return tree.node_or_raise(path).stat()
+        node = tree.node_or_raise(path)
+        if op == OpCode.GET_DATA:
+            if req.watch:
+                tree.add_data_watch(path, cnxn)
+            return pack_data(node.data, node.stat())
+        if req.watch:
+            tree.add_child_watch(path, cnxn)
+        children = pack_children(list(node.children))
+        return children + node.stat() if op == OpCode.GET_CHILDREN2 else children
+    if isinstance(req, PathRequest):
+        path = req.path
+        _check_path(path)
+        if op == OpCode.SYNC:
+            return pack_path(path)
+        if op == OpCode.GET_ACL:
+            node = tree.node_or_raise(path)
+            return pack_acls(node.acl, node.stat())
+        if op == OpCode.GET_ALL_CHILDREN_NUMBER:
+            tree.node_or_raise(path)
+            prefix = path.rstrip("/") + "/"
+            return JuteWriter().int32(sum(1 for p in tree.nodes if p.startswith(prefix))).to_bytes()
+        if op == OpCode.GET_EPHEMERALS:
+            mine = sorted(p for p in tree.ephemerals.get(cnxn.session_id, ()) if p.startswith(path))
+            return JuteWriter().strings(mine).to_bytes()
+    if op == OpCode.WHO_AM_I:
+        w = JuteWriter().int32(len(cnxn.auth_ids))
+        for ident in cnxn.auth_ids:
+            w.ustring(ident.scheme).ustring(ident.id)
+        return w.to_bytes()
+    raise KeeperError(Code.UNIMPLEMENTED)
+
+
+def _result_body(op: int, res: TxnResult) -> bytes:
+    if op == OpCode.CREATE:
+        return pack_path(res.path)
+    if op == OpCode.CREATE2:
+        return pack_path(res.path) + (res.stat or b"")
+    if op in (OpCode.SET_DATA, OpCode.SET_ACL):
+        return res.stat or b""
+    return b""  # delete, check
+
+
+def write_response(op: int, res: TxnResult) -> tuple[int, bytes]:
+    """(ReplyHeader.err, body) for an applied write."""
+    if op == OpCode.MULTI:
+        out = bytearray()
+        for sub in res.multi:
+            if sub.type == OpCode.ERROR or sub.err:
+                out += pack_multi_header(-1, False, sub.err)
+                out += JuteWriter().int32(sub.err).to_bytes()
+            else:
+                out += pack_multi_header(sub.type, False, 0)
+                out += _result_body(sub.type, sub)
+        out += pack_multi_header(-1, True, -1)
+        return 0, bytes(out)  # a failed multi still replies OK; the results carry errors
+    if res.err:
+        return res.err, b""
+    return 0, _result_body(op, res)
