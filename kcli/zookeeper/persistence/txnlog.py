@@ -47,8 +47,9 @@ ZXID = struct.Struct(">q")
 ZXID_OFFSET = 12  # clientId int64 + cxid int32
 
 # ZooKeeper's zookeeper.preAllocSize default. The extension is sparse (ftruncate), as
-# ZooKeeper's FilePadding does: measured here, single-entry commits go ~30% faster when an
-# fsync does not also have to journal a new file size.
+# ZooKeeper's FilePadding does. Measured on ext4 (200-byte txns): ~25% more commits/s with it,
+# for 1 and for 100 entries per commit, because an fsync then need not journal a new file size.
+# close() trims the zeros; after a crash they stay, and readers stop at them.
 PREALLOC_SIZE = 64 * 1024 * 1024
 PAD_MARGIN = 4096  # extend once the write position comes this close to the allocated end
 
