@@ -84,11 +84,16 @@ def unseal(data: bytes) -> bytes:
 
 
 class FileSnap:
-    """Snapshots under `<data_dir>/version-2`. Call from one thread at a time."""
+    """Snapshots under `<data_dir>/version-2`. Call from one thread at a time.
 
-    def __init__(self, data_dir: Path) -> None:
+    `data_log_dir` (ZooKeeper's dataLogDir) is where `purge` looks for txn logs; it defaults
+    to `data_dir`.
+    """
+
+    def __init__(self, data_dir: Path, *, data_log_dir: Path | None = None) -> None:
         self.snap_dir = Path(data_dir) / VERSION_DIR
         self.snap_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir = Path(data_log_dir) / VERSION_DIR if data_log_dir else self.snap_dir
 
     def save(self, zxid: int, snapshot: bytes) -> Path:
         """Write `snapshot.<zxid>` atomically: temp file, fsync, rename, fsync the directory."""
@@ -133,7 +138,7 @@ class FileSnap:
         if not kept:
             return []
         oldest = kept[-1]
-        logs = list_files(self.snap_dir, LOG_PREFIX)
+        logs = list_files(self.log_dir, LOG_PREFIX)
         needed = max((zxid for zxid, _ in logs if zxid <= oldest), default=None)
         doomed = [path for zxid, path in logs if zxid < oldest and zxid != needed]
         doomed += [
@@ -143,8 +148,8 @@ class FileSnap:
         for path in doomed:
             log.info("Removing file: %s", path)
             path.unlink(missing_ok=True)
-        if doomed:
-            fsync_dir(self.snap_dir)
+        for directory in {path.parent for path in doomed}:
+            fsync_dir(directory)
         return sorted(doomed)
 
     def _stale_temp_files(self) -> list[Path]:

@@ -165,6 +165,24 @@ def test_purge_does_not_count_damaged_snapshots(tmp_path: Path) -> None:
     assert FileSnap(tmp_path).latest() == (7, b"tree at 7")
 
 
+def test_purge_with_a_separate_data_log_dir(tmp_path: Path) -> None:
+    snaps, logs = tmp_path / "data", tmp_path / "datalog"
+    log = FileTxnLog(logs, prealloc_size=0)
+    snap = FileSnap(snaps, data_log_dir=logs)
+    for zxid in range(1, 11):
+        log.append(zxid, txn(zxid))
+        if zxid % 2 == 0:
+            log.commit()
+            snap.save(zxid, b"tree")
+            log.roll()
+    log.close()
+    deleted = snap.purge(3)
+    # kept snapshots 6, 8, 10; log.5 (newest at or below 6) stays
+    assert sorted(p.name for p in deleted) == ["log.1", "log.3", "snapshot.2", "snapshot.4"]
+    assert {p.parent for p in deleted} == {snaps / "version-2", logs / "version-2"}
+    assert names(logs) == {"log.5", "log.7", "log.9"}
+
+
 def test_purge_refuses_fewer_than_three(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="at least 3"):
         FileSnap(tmp_path).purge(2)
