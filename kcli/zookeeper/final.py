@@ -58,7 +58,8 @@ def answer_read(server: ZooKeeperServer, cnxn: ServerCnxn, op: int, req: Request
         if op == OpCode.GET_ALL_CHILDREN_NUMBER:
             tree.node_or_raise(path)
             prefix = path.rstrip("/") + "/"
-            return JuteWriter().int32(sum(1 for p in tree.nodes if p.startswith(prefix))).to_bytes()
+            count = sum(1 for p in tree.nodes if p != path and p.startswith(prefix))
+            return JuteWriter().int32(count).to_bytes()
         if op == OpCode.GET_EPHEMERALS:
             mine = sorted(p for p in tree.ephemerals.get(cnxn.session_id, ()) if p.startswith(path))
             return JuteWriter().strings(mine).to_bytes()
