@@ -241,6 +241,8 @@ def records_section(
 ) -> bytes:
     """The decompressed records bytes of the batch at `pos`."""
     raw = memoryview(buf)[pos + HEADER_SIZE : pos + header.size]
+    if header.records_count == 0 and not raw:
+        return b""  # an empty batch (kept for producer state) has no records to decompress
     try:
         return decompress(header.compression, raw)
     except CompressionError as exc:
@@ -318,6 +320,8 @@ def build_batch(
         raise ValueError("an empty batch needs last_offset_delta")
     if max_timestamp is not None:
         max_ts = max_timestamp
+    if not items:
+        compression = Compression.NONE  # Kafka writes empty batches uncompressed
     payload = compress(compression, bytes(body)) if items else b""
     attributes = int(compression) & batchmod.COMPRESSION_MASK
     if timestamp_type == TimestampType.LOG_APPEND_TIME:
