@@ -205,3 +205,58 @@ def test_missing_file_is_one_line(tmp_path: Path) -> None:
 
 def _crc(path: Path, pos: int) -> int:
     return int(struct.unpack_from(">I", path.read_bytes(), pos + 17)[0])
+
+
+def test_segment_written_by_the_storage_log_and_cleaned(tmp_path: Path) -> None:
+    """A real partition directory: Log.append with a small index interval, then compaction."""
+    from kcli.clock import MockClock
+    from kcli.storage.cleaner import LogCleaner
+    from kcli.storage.config import LogConfig
+    from kcli.storage.log import Log
+
+    clock = MockClock(TS + 10_000)
+    config = LogConfig(
+        cleanup_policy=("compact",), index_interval_bytes=100, segment_index_bytes=4096
+    )
+    lg = Log.open(tmp_path / "lab-0", config, clock=clock)
+    for i in range(12):
+        value = None if i == 11 else f"v{i}".encode()
+        lg.append(bytearray(build_batch([Record(f"K{i % 3}".encode(), value, TS + i)])))
+    lg.roll()
+    seg = tmp_path / "lab-0" / "00000000000000000000"
+    files = [f"{seg}.log", f"{seg}.index", f"{seg}.timeindex"]
+    res = run("--files", ",".join(files), "--deep-iteration")
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == ""  # index entries agree with the log
+    out = res.stdout.splitlines()
+    assert sum(ln.startswith("baseOffset:") for ln in out) == 12
+    assert sum(ln.startswith("| offset:") for ln in out) == 12
+    index_lines = out[out.index(f"Dumping {seg}.index") + 1 : out.index(f"Dumping {seg}.timeindex")]
+    assert index_lines and all(ln.startswith("offset: ") for ln in index_lines)
+    assert out[-1].startswith("timestamp: ")
+    verify = run("--files", f"{seg}.index,{seg}.timeindex", "--verify-index-only")
+    assert verify.stdout.splitlines() == [f"Dumping {seg}.index", f"Dumping {seg}.timeindex"]
+    assert verify.stderr == ""
+
+    assert LogCleaner(clock).clean_log(lg).cleaned
+    lg.close()
+    res = run("--files", f"{seg}.log", "--print-data-log")
+    records = [ln for ln in res.stdout.splitlines() if ln.startswith("| ")]
+    assert [ln.split()[2] for ln in records] == ["9", "10", "11"]
+    assert records[-1].endswith("valueSize: -1 sequence: -1 headerKeys: [] key: K2")
+    tomb_batch = [ln for ln in res.stdout.splitlines() if ln.startswith("baseOffset: 11 ")]
+    assert f"deleteHorizonMs: OptionalLong[{TS + 10_000 + 86_400_000}]" in tomb_batch[0]
+    assert "Non-consecutive offsets" not in res.stderr  # 9, 10, 11 are consecutive
+
+
+def test_non_consecutive_offsets_reported(tmp_path: Path) -> None:
+    path = tmp_path / "00000000000000000000.log"
+    path.write_bytes(
+        build_batch([Record(b"a", b"1", TS)], 0) + build_batch([Record(b"b", b"2", TS)], 5)
+    )
+    res = run("--files", str(path), "--deep-iteration")
+    assert res.returncode == 0
+    assert res.stderr.splitlines() == [
+        f"Non-consecutive offsets in {path.resolve()}",
+        "  0 is followed by 5",
+    ]
