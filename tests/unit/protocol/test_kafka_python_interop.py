@@ -110,3 +110,28 @@ def test_kafka_python_batches_read_by_kcli(
     ]
     assert mine == _kp_view(raw)
     assert mine == [(i, ts, k, v, [tuple(x) for x in h]) for i, (k, v, ts, h) in enumerate(recs)]
+
+
+def test_cleaner_shaped_batches_read_by_kafka_python() -> None:
+    """What the cleaner writes: an emptied batch kept for producer state, a rebuilt batch with a
+    gap in its offsets, a tombstone batch carrying a delete horizon."""
+    empty = build_batch(
+        [],
+        40,
+        producer_id=3,
+        producer_epoch=1,
+        base_sequence=7,
+        last_offset_delta=2,
+        max_timestamp=9,
+    )
+    batch = default_records.DefaultRecordBatch(bytearray(empty))
+    assert batch.validate_crc()
+    assert (batch.base_offset, batch.last_offset, batch.last_sequence) == (40, 42, 9)
+    assert list(batch) == []
+    gappy = build_batch(
+        [Record(b"a", b"1", 5, offset=10), Record(b"b", None, 6, offset=13)],
+        10,
+        delete_horizon_ms=1000,
+        last_offset_delta=4,
+    )
+    assert _kp_view(gappy) == [(10, 5, b"a", b"1", []), (13, 6, b"b", None, [])]

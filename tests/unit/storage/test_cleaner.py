@@ -222,3 +222,28 @@ def test_groups_respect_segment_bytes(tmp_path: Path) -> None:
     assert all(s.size <= 500 for s in after)
     assert [s.base_offset for s in after] == [0, 4, 8, 12]  # four ~110-byte segments per group
     lg.close()
+
+
+def test_log_manager_cleaner_pass(tmp_path: Path) -> None:
+    from kcli.storage.files import TopicPartition
+    from kcli.storage.manager import LogManager
+
+    clock = MockClock(T0 + 1000)
+    manager = LogManager([tmp_path / "logs"], {"log.cleanup.policy": "compact"}, clock=clock)
+    manager.startup()
+    try:
+        lg = manager.get_or_create_log(TopicPartition("lab", 0))
+        plain = manager.get_or_create_log(TopicPartition("other", 0))
+        manager.set_topic_config("other", {"cleanup.policy": "delete"})
+        for lgx in (lg, plain):
+            for i in range(6):
+                lgx.append(bytearray(build_batch([Record(b"k", b"%d" % i, T0 + i)])))
+            lgx.roll()
+        results = manager.run_cleaner_pass(LogCleaner(clock))
+        assert set(results) == {TopicPartition("lab", 0)}
+        assert [r[0] for r in _rows(lg)] == [5]
+        assert len(_rows(plain)) == 6
+        text = (tmp_path / "logs" / CLEANER_OFFSET_CHECKPOINT).read_text()
+        assert text.split("\n")[:3] == ["0", "1", "lab 0 6"]
+    finally:
+        manager.shutdown()
