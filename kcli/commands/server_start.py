@@ -84,8 +84,10 @@ def _run_foreground(props: dict[str, str], config_file: str | None, verbose: boo
         log.info("No server.properties given; using kcli's packaged default %s",
                  default_config_path())  # fmt: skip
     config = from_properties(props)
-    for key in sorted(IGNORED & props.keys()):
-        log.info("%s is accepted for compatibility and ignored by kcli's broker", key)
+    ignored = sorted(IGNORED & props.keys())
+    if ignored:
+        log.info("Accepted for compatibility, ignored by kcli's single-loop broker: %s",
+                 ", ".join(ignored))  # fmt: skip
     pid_path = _pidfiles.write("broker", config.broker_id, config_file or "(default)")
     try:
         asyncio.run(serve(config))
