@@ -122,11 +122,15 @@ Kafka brokers register themselves this way under /brokers/ids.""",
             explain="`delete` removes one znode without children; a parent must be emptied first.",
             expect=["Node not empty: /lab", "[config, task-0000000001]"],
         )
-        lab.stop(
-            zookeeper,
+        lab.step(
             "Stop ZooKeeper",
-            explain="A clean stop; every acknowledged write is already in the transaction log.",
+            "stop-zookeeper.sh",
+            explain="""
+`kcli zookeeper-stop zookeeper.properties` stops the server on that file's port cleanly (as
+Ctrl-C in its terminal would). Every acknowledged write is already in the transaction log.""",
+            expect=["Stopped ZooKeeper"],
         )
+        lab.expect_exit(zookeeper)
         restarted = lab.start(
             "Start ZooKeeper again",
             "run-zookeeper.sh",
@@ -140,7 +144,8 @@ Kafka brokers register themselves this way under /brokers/ids.""",
             expect=["color=green", "dataVersion = 1"],
         )
         lab.step("Remove the lab's znodes", "cleanup-znodes.sh", absent=["lab"])
-        lab.stop(restarted, "Stop ZooKeeper", explain="The lab is over; nothing is left running.")
+        lab.step("Stop ZooKeeper for good", "stop-zookeeper.sh", expect=["Stopped ZooKeeper"])
+        lab.expect_exit(restarted)
 
 
 if __name__ == "__main__":

@@ -1,20 +1,4 @@
-"""labkit: run a kcli lab as a guided walkthrough, or unattended with `--auto`.
-
-A lab is a folder of small shell scripts (one per step, calling `kcli`) plus a `walkthrough.py`
-that drives them through a `Lab`:
-
-    lab = Lab(__file__, "Lab 0: ZooKeeper", ports={"zookeeper": Port("ZK_PORT", 2181)})
-    with lab:
-        zk = lab.start("Start ZooKeeper", "run-zookeeper.sh", ready_port="zookeeper")
-        lab.step("Create znodes", "create-znodes.sh", expect=["Created /lab"])
-
-Every step prints what it runs (the script's commands) and its output, then checks what a learner
-should see; a failed check stops the lab with exit status 1. Interactive runs pause before each
-step; `--auto` never pauses. Scripts run in the lab folder with the ports in environment
-variables (`ZK_PORT=2181`), so a learner can run the same scripts by hand. Every process the lab
-starts runs in its own session and is stopped by PID when the lab ends, fails or is interrupted.
-Before anything starts, each port the lab needs is checked; a taken port is refused in one line.
-"""
+"""The `Lab` class: options, the scripts' environment, steps, checks and cleanup."""
 
 from __future__ import annotations
 
@@ -23,103 +7,25 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from labkit.processes import (
+    Background,
+    LabFailed,
+    Port,
+    Refused,
+    accepts,
+    free_port,
+    port_in_use,
+    wait_for,
+)
 
 Check = Callable[[str], "str | None"]  # output -> failure message, or None when fine
-
-
-@dataclass(frozen=True)
-class Port:
-    env: str  # environment variable the scripts read (ZK_PORT)
-    default: int
-
-
-class LabFailed(Exception):
-    """A check failed; the message says what was expected."""
-
-
-class Refused(Exception):
-    """The lab cannot start (a port is taken); the message says why and what to do."""
-
-
-def port_in_use(port: int) -> bool:
-    """True if something listens on `port` (loopback or wildcard)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.settimeout(0.5)
-        if probe.connect_ex(("127.0.0.1", port)) == 0:
-            return True
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as bind:
-        bind.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            bind.bind(("0.0.0.0", port))
-        except OSError:
-            return True
-    return False
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise LabFailed(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(0.1)
-
-
-@dataclass
-class Background:
-    """A process the lab started and will stop: a server, or a shell fed from the lab."""
-
-    name: str
-    proc: subprocess.Popen[bytes]
-    log_path: Path
-    stdin: IO[bytes] | None = None
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def send_line(self, line: str) -> None:
-        assert self.stdin is not None, f"{self.name} was not started with stdin=True"
-        self.stdin.write(line.encode() + b"\n")
-        self.stdin.flush()
-
-    def close_stdin(self, timeout: float = 15.0) -> int:
-        """End of input, as Ctrl-D: the process finishes on its own."""
-        if self.stdin is not None and not self.stdin.closed:
-            self.stdin.close()
-        return self.proc.wait(timeout)
-
-    def stop(self, timeout: float = 15.0) -> int:
-        """SIGTERM (what Ctrl-C in its own terminal amounts to), SIGKILL if it lingers."""
-        if self.stdin is not None and not self.stdin.closed:
-            self.stdin.close()
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        return self.proc.returncode
 
 
 @dataclass
@@ -183,7 +89,8 @@ class Lab:
             shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m kcli "$@"\n')
             shim.chmod(0o755)
             env["PATH"] = str(shim_dir) + os.pathsep + env["PATH"]
-        env["KCLI_RUN_DIR"] = str(self.work_dir / "run")  # `*-stop` sees only this lab's servers
+        # `kcli *-stop` then sees only the servers this lab started.
+        env["KCLI_RUN_DIR"] = str(self.work_dir / "logs" / "pids")
         env["PYTHONUNBUFFERED"] = "1"
         for name, port in self.ports.items():
             env[port.env] = str(self.port_numbers[name])
@@ -341,7 +248,7 @@ class Lab:
         probes: list[Callable[[], bool]] = []
         if ready_port is not None:
             port = self.port(ready_port)
-            probes.append(lambda: _accepts(port))
+            probes.append(lambda: accepts(port))
         if ready is not None:
             probes.append(ready)
 
@@ -361,6 +268,17 @@ class Lab:
         self.pause()
         code = process.stop()
         print(f"  ✓ {process.name} stopped (exit status {code})", flush=True)
+        return code
+
+    def expect_exit(self, process: Background, timeout: float = 30.0) -> int:
+        """Check that a background process has ended (after a step told it to stop)."""
+        try:
+            code = process.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise LabFailed(
+                f"{process.name} still running {timeout:g}s after being stopped"
+            ) from None
+        print(f"  ✓ {process.name} (pid {process.proc.pid}) exited with status {code}", flush=True)
         return code
 
     def send(
@@ -428,24 +346,22 @@ class Lab:
             raise SystemExit(2) from None
         return self
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        self.cleanup()
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        # A second Ctrl-C must not cut the cleanup short and leave servers behind.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            self.cleanup()
+        finally:
+            signal.signal(signal.SIGINT, previous)
         if exc is None:
             print(f"\nAll {self.step_number} steps passed.", flush=True)
-            return False
+            return
         if isinstance(exc, LabFailed):
             print(f"\n✗ Step {self.step_number} failed: {exc}", file=sys.stderr, flush=True)
             raise SystemExit(1) from None
         if isinstance(exc, KeyboardInterrupt):
             print("\nInterrupted; everything the lab started has been stopped.", file=sys.stderr)
             raise SystemExit(130) from None
-        return False
-
-
-def _accepts(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
