@@ -32,18 +32,21 @@ from pathlib import Path
 
 from kcli.clock import SYSTEM_CLOCK, Clock
 from kcli.protocol.batch import CorruptBatchError
-from kcli.protocol.records import read_batch
+from kcli.protocol.records import parse_control_type, read_batch
 from kcli.storage import files
 from kcli.storage.checkpoint import OffsetCheckpointFile
 from kcli.storage.cleaner_plan import (
     LONG_MAX,
+    BatchSummary,
     LogToClean,
     SegmentStat,
+    TransactionFates,
     filter_batch,
     grab_filthiest,
     group_segments_by_size,
     log_to_clean,
     should_clean,
+    transaction_fates,
 )
 from kcli.storage.errors import CorruptCheckpointError
 from kcli.storage.log import Log
@@ -162,8 +165,13 @@ class LogCleaner:
             now_ms=now_ms,
             min_compaction_lag_ms=cfg.min_compaction_lag_ms,
             max_compaction_lag_ms=cfg.max_compaction_lag_ms,
-            upper_bound=self.upper_bound(lg) if self.upper_bound else None,
+            upper_bound=self._upper_bound(lg, scan_transactions(lg.segments)),
         )
+
+    def _upper_bound(self, lg: Log, fates: TransactionFates) -> int | None:
+        bounds = [fates.first_unstable_offset, self.upper_bound(lg) if self.upper_bound else None]
+        present = [b for b in bounds if b is not None]
+        return min(present) if present else None
 
     def clean_log(self, lg: Log, now_ms: int | None = None) -> CleanerStats:
         """Clean `lg` if it is compacted and dirty enough (LogManager.run_cleaner_pass)."""
@@ -210,8 +218,8 @@ class LogCleaner:
         end = ltc.first_uncleanable_offset
         segments = [s for s in lg.segments[:-1] if s.base_offset < end]
         try:
-            offset_map = build_offset_map(segments, ltc.first_dirty_offset, end)
-            producer_last = last_batches_of_producers(lg.segments)
+            fates = scan_transactions(lg.segments)
+            offset_map = build_offset_map(segments, ltc.first_dirty_offset, end, fates.aborted)
         except CorruptBatchError as exc:
             stats.skipped = f"corrupt batch in the dirty range: {exc}"
             log.warning("%s: %s", lg.dir.name, stats.skipped)
@@ -223,7 +231,7 @@ class LogCleaner:
         )
         for group in groups:
             olds = [by_base[g.base_offset] for g in group]
-            self._clean_group(lg, olds, offset_map, producer_last, now_ms=now_ms, stats=stats)
+            self._clean_group(lg, olds, offset_map, fates, now_ms=now_ms, stats=stats)
         self._set_checkpoint(lg, end)
         stats.cleaned = True
         log.info("%s", stats.describe())
@@ -234,7 +242,7 @@ class LogCleaner:
         lg: Log,
         olds: list[LogSegment],
         offset_map: dict[bytes, int],
-        producer_last: set[int],
+        fates: TransactionFates,
         *,
         now_ms: int,
         stats: CleanerStats,
@@ -258,12 +266,14 @@ class LogCleaner:
                 for j, found in enumerate(batches):
                     raw = seg.read_bytes(found.position, found.header.size)
                     last_of_group = i == len(olds) - 1 and j == len(batches) - 1
+                    base = found.header.base_offset
                     result = filter_batch(
                         raw,
                         offset_map,
                         now_ms,
                         lg.config.delete_retention_ms,
-                        keep_empty=last_of_group or found.header.base_offset in producer_last,
+                        keep_empty=last_of_group or base in fates.producer_last,
+                        aborted=base in fates.aborted,
                     )
                     stats.bytes_read += len(raw)
                     stats.records_read += result.records_read
@@ -294,8 +304,11 @@ class LogCleaner:
         lg.replace_segments(cleaned, olds)
 
 
-def build_offset_map(segments: Iterable[LogSegment], start: int, end: int) -> dict[bytes, int]:
-    """key -> offset of its latest record with start <= offset < end (control batches skipped).
+def build_offset_map(
+    segments: Iterable[LogSegment], start: int, end: int, aborted: frozenset[int] = frozenset()
+) -> dict[bytes, int]:
+    """key -> offset of its latest record with start <= offset < end (control batches and
+    aborted transactions' batches skipped).
 
     Batches are CRC-checked: compaction must not act on corrupt data.
     """
@@ -305,6 +318,8 @@ def build_offset_map(segments: Iterable[LogSegment], start: int, end: int) -> di
             h = found.header
             if h.is_control or h.last_offset < start or h.base_offset >= end:
                 continue
+            if h.base_offset in aborted:
+                continue
             _, records = read_batch(seg.read_bytes(found.position, h.size))
             for rec in records:
                 if rec.key is not None and start <= rec.offset < end:
@@ -312,12 +327,25 @@ def build_offset_map(segments: Iterable[LogSegment], start: int, end: int) -> di
     return offset_map
 
 
-def last_batches_of_producers(segments: Iterable[LogSegment]) -> set[int]:
-    """Base offsets of each producer's last data batch in the log (headers only)."""
-    last: dict[int, int] = {}
+def scan_transactions(segments: Iterable[LogSegment]) -> TransactionFates:
+    """Transaction outcomes and producers' last batches over the whole log (headers, plus the
+    key of each control batch's first record)."""
+    summaries: list[BatchSummary] = []
     for seg in segments:
         for found in seg.iter_batches(0):
             h = found.header
-            if h.producer_id >= 0 and not h.is_control:
-                last[h.producer_id] = h.base_offset
-    return set(last.values())
+            if h.producer_id < 0:
+                continue
+            control_type = -1
+            if h.is_control:
+                try:
+                    _, records = read_batch(seg.read_bytes(found.position, h.size), verify=False)
+                    control_type = parse_control_type(records[0].key) if records else -1
+                except CorruptBatchError:
+                    control_type = -1
+            summaries.append(
+                BatchSummary(
+                    h.base_offset, h.producer_id, h.is_transactional, h.is_control, control_type
+                )
+            )
+    return transaction_fates(summaries)

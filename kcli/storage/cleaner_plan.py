@@ -30,9 +30,14 @@ left with no records is dropped, except the last batch of a producer (kept empty
 it, so idempotent producers' state survives) and the last batch of a cleaned group (kept empty so
 the cleaned segment spans the same offsets as the segments it replaces; swap recovery relies on
 that range). Control batches (transaction markers) are kept as they are.
-Simplifications against Kafka: records of aborted transactions are not removed and transaction
-markers are never dropped; the offset map holds whole keys in memory (Kafka hashes keys into a
-bounded buffer and may need several passes).
+
+Transactions (`transaction_fates`): a transactional data batch belongs to the transaction its
+producer closes with the next COMMIT or ABORT marker. Batches of aborted transactions are left out
+of the offset map and lose all their records; transactions with no marker yet bound the dirty
+range (the first unstable offset, Kafka's LSO), so undecided data is never compacted.
+Simplifications against Kafka: transaction markers are never dropped (Kafka removes a marker once
+its transaction has no data left and its delete horizon passed); the offset map holds whole keys
+in memory (Kafka hashes keys into a bounded buffer and may need several passes).
 """
 
 from __future__ import annotations
@@ -42,7 +47,13 @@ from dataclasses import dataclass
 
 from kcli.protocol import batch as batchmod
 from kcli.protocol.batch import BatchHeader, TimestampType
-from kcli.protocol.records import Record, build_batch, decode_records, records_section
+from kcli.protocol.records import (
+    ControlRecordType,
+    Record,
+    build_batch,
+    decode_records,
+    records_section,
+)
 
 LONG_MAX = 9_223_372_036_854_775_807
 INT32_MAX = 2**31 - 1
@@ -57,6 +68,45 @@ class SegmentStat:
     size: int
     largest_timestamp: int  # newest record timestamp (-1 when unknown)
     first_batch_timestamp: int = -1  # max timestamp of its first batch (max.compaction.lag.ms)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
+    """A batch header as the transaction bookkeeping sees it."""
+
+    base_offset: int
+    producer_id: int
+    is_transactional: bool
+    is_control: bool
+    control_type: int = -1  # ControlRecordType of a control batch's first record
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionFates:
+    aborted: frozenset[int]  # base offsets of data batches in aborted transactions
+    producer_last: frozenset[int]  # base offset of each producer's last data batch
+    first_unstable_offset: int | None  # first offset of the oldest undecided transaction
+
+
+def transaction_fates(batches: Sequence[BatchSummary]) -> TransactionFates:
+    """Which transactional batches were aborted, each producer's last batch, and the first
+    unstable offset, from the log's batches in offset order."""
+    open_txns: dict[int, list[int]] = {}
+    aborted: set[int] = set()
+    last: dict[int, int] = {}
+    for b in batches:
+        if b.producer_id < 0:
+            continue
+        if not b.is_control:
+            last[b.producer_id] = b.base_offset
+            if b.is_transactional:
+                open_txns.setdefault(b.producer_id, []).append(b.base_offset)
+        elif b.control_type in (ControlRecordType.ABORT, ControlRecordType.COMMIT):
+            members = open_txns.pop(b.producer_id, [])
+            if b.control_type == ControlRecordType.ABORT:
+                aborted.update(members)
+    unstable = min((m[0] for m in open_txns.values()), default=None)
+    return TransactionFates(frozenset(aborted), frozenset(last.values()), unstable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,15 +251,17 @@ def filter_batch(
     delete_retention_ms: int,
     *,
     keep_empty: bool = False,
+    aborted: bool = False,
 ) -> FilterResult:
     """The cleaned form of one batch (see the module docstring). `keep_empty` (the caller knows
     when: a producer's last batch, a group's last batch) keeps an emptied batch as a record-less
-    batch spanning the same offsets instead of dropping it."""
+    batch spanning the same offsets instead of dropping it. An `aborted` batch (data of an
+    aborted transaction) loses all its records."""
     header = batchmod.parse_header(raw)
     if header.is_control:
         return FilterResult(raw, 0, 0, 0, False)
     records = decode_records(records_section(raw, header), header)
-    kept = [r for r in records if retain_record(r, header, offset_map, now_ms)]
+    kept = [r for r in records if not aborted and retain_record(r, header, offset_map, now_ms)]
     kept_tombstones = sum(1 for r in kept if r.value is None)
     dropped_tombstones = sum(1 for r in records if r.value is None) - kept_tombstones
     has_tombstone = kept_tombstones > 0

@@ -247,3 +247,34 @@ def test_log_manager_cleaner_pass(tmp_path: Path) -> None:
         assert text.split("\n")[:3] == ["0", "1", "lab 0 6"]
     finally:
         manager.shutdown()
+
+
+def test_aborted_transactions_removed_and_open_ones_not_cleaned(tmp_path: Path) -> None:
+    from kcli.protocol.records import ControlRecordType, build_end_txn_batch
+
+    clock = MockClock(T0 + 1000)
+    lg = open_log(tmp_path / "t-0", clock, cleanup_policy=("compact",))
+    _append_kept(lg, [(0, "a", "committed")], T0)
+    txn = {"producer_id": 5, "producer_epoch": 0, "is_transactional": True}
+    _append_kept(lg, [(1, "a", "aborted")], T0, base_sequence=0, **txn)
+    marker = build_end_txn_batch(ControlRecordType.ABORT, 5, 0, coordinator_epoch=1, base_offset=2)
+    lg.append(bytearray(marker), assign_offsets=False)
+    _append_kept(lg, [(3, "b", "1"), (4, "b", "2")], T0)
+    lg.roll()
+    open_txn = {"producer_id": 6, "producer_epoch": 0, "is_transactional": True}
+    _append_kept(lg, [(5, "b", "pending")], T0, base_sequence=0, **open_txn)
+    _append_kept(lg, [(6, "c", "1")], T0)
+    lg.roll()
+    cleaner = LogCleaner(clock)
+    stats = cleaner.clean_log(lg)
+    assert stats.cleaned and stats.end_offset == 5  # the open transaction bounds the range
+    # The aborted write neither shadows nor survives; the committed value stays.
+    rows = _rows(lg)
+    assert [o for o, _, _ in rows] == [0, 2, 4, 5, 6]  # 2 is the ABORT marker's record
+    assert rows[0] == (0, "a", "committed")
+    assert (rows[2], rows[3], rows[4]) == ((4, "b", "2"), (5, "b", "pending"), (6, "c", "1"))
+    headers = [h for _, h in iter_headers(lg.segments[0].log_path.read_bytes())]
+    kept = [(h.base_offset, h.records_count, h.is_control) for h in headers]
+    # The aborted batch stays as an empty batch (producer 5's last), its marker is kept.
+    assert kept == [(0, 1, False), (1, 0, False), (2, 1, True), (3, 1, False)]
+    lg.close()

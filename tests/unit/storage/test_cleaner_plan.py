@@ -154,3 +154,24 @@ def test_control_batches_are_kept() -> None:
 
     raw = build_end_txn_batch(ControlRecordType.ABORT, 1, 0, coordinator_epoch=0)
     assert filter_batch(raw, {b"x": 99}, NOW, 0).data == raw
+
+
+def test_transaction_fates() -> None:
+    from kcli.storage.cleaner_plan import BatchSummary, transaction_fates
+
+    abort, commit = 0, 1
+    fates = transaction_fates(
+        [
+            BatchSummary(0, -1, False, False),
+            BatchSummary(1, 5, True, False),  # producer 5: aborted
+            BatchSummary(2, 6, True, False),  # producer 6: committed
+            BatchSummary(3, 5, True, False),
+            BatchSummary(4, 5, True, True, abort),
+            BatchSummary(5, 6, True, True, commit),
+            BatchSummary(6, 7, True, False),  # producer 7: still open
+            BatchSummary(7, 8, False, False),  # idempotent, not transactional
+        ]
+    )
+    assert fates.aborted == {1, 3}
+    assert fates.producer_last == {3, 2, 6, 7}
+    assert fates.first_unstable_offset == 6
