@@ -54,6 +54,7 @@ def command(
 ) -> None:
     """Start a Kafka-compatible broker from a server.properties file.
 
+    \b
     USAGE: kcli server-start [-daemon] server.properties [--override property=value]*
     """
     props = _load(config_file, overrides)
