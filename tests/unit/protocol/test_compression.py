@@ -60,3 +60,21 @@ def test_garbage_raises_compression_error(codec: Compression) -> None:
 def test_unknown_codec() -> None:
     with pytest.raises(CompressionError, match="unknown"):
         decompress(6, b"")
+
+
+def test_zstd_streamed_frame_without_content_size() -> None:
+    """Java's zstd-jni and librdkafka stream frames that do not declare their content size."""
+    zstandard = pytest.importorskip("zstandard", reason="zstandard is not installed")
+    data = b"streamed zstd frame " * 500
+    chunker = zstandard.ZstdCompressor(write_content_size=False).chunker()
+    frame = b"".join([*chunker.compress(data), *chunker.finish()])
+    assert zstandard.get_frame_parameters(frame).content_size == zstandard.CONTENTSIZE_UNKNOWN
+    assert decompress(Compression.ZSTD, frame) == data
+
+
+def test_lz4_frame_with_linked_blocks_and_checksum_is_read() -> None:
+    import lz4.frame
+
+    data = bytes(range(256)) * 1000
+    frame = lz4.frame.compress(data, block_linked=True, content_checksum=True)
+    assert decompress(Compression.LZ4, frame) == data
