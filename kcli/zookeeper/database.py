@@ -123,7 +123,7 @@ class ZKDatabase:
             path = r.string()
             if path == "/":
                 break
-            node_data = r.buffer() or b""
+            node_data = r.buffer()
             acl = acl_cache.get(r.int64(), OPEN_ACL_UNSAFE)
             if r.remaining() < STAT_PERSISTED.size:
                 raise JuteError("truncated snapshot node")

@@ -59,7 +59,7 @@ class DataNode:
 
     def __init__(
         self,
-        data: bytes,
+        data: bytes | None,
         acl: tuple[ACL, ...],
         czxid: int = 0,
         time: int = 0,
@@ -85,7 +85,7 @@ class DataNode:
             self.cversion * 2 - n,
             self.aversion,
             self.ephemeral_owner,
-            len(self.data),
+            len(self.data) if self.data is not None else 0,
             n,
             self.pzxid,
         )
@@ -183,7 +183,7 @@ class DataTree:
         return len(self.nodes) + 1
 
     def approximate_data_size(self) -> int:
-        return 1 + sum(len(p) + len(n.data) for p, n in self.nodes.items() if p != "/")
+        return 1 + sum(len(p) + len(n.data or b"") for p, n in self.nodes.items() if p != "/")
 
     def ephemeral_count(self) -> int:
         return sum(len(paths) for paths in self.ephemerals.values())
@@ -238,7 +238,7 @@ class DataTree:
     def create_node(
         self,
         path: str,
-        data: bytes,
+        data: bytes | None,
         acl: tuple[ACL, ...],
         *,
         ephemeral_owner: int,
@@ -287,7 +287,7 @@ class DataTree:
         self.child_watches.trigger(path, EventType.NODE_DELETED, fired)
         self.child_watches.trigger(parent_path, EventType.NODE_CHILDREN_CHANGED)
 
-    def set_data(self, path: str, data: bytes, version: int, zxid: int, time: int) -> DataNode:
+    def set_data(self, path: str, data: bytes | None, version: int, zxid: int, time: int) -> DataNode:
         node = self.node_or_raise(path)
         node.data = data
         node.version = version

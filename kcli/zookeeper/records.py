@@ -54,7 +54,7 @@ from kcli.zookeeper.jute import (
 @dataclass(slots=True)
 class CreateRequest:
     path: str
-    data: bytes
+    data: bytes | None
     acl: list[ACL]
     flags: int
     ttl: int = -1
@@ -77,7 +77,7 @@ class DeleteRequest:
 @dataclass(slots=True)
 class SetDataRequest:
     path: str
-    data: bytes
+    data: bytes | None
     version: int
 
     def write(self, w: JuteWriter) -> None:
@@ -180,7 +180,7 @@ Request = (
 
 def _read_create(r: JuteReader, ttl: bool) -> CreateRequest:
     path = r.string()
-    data = r.buffer() or b""
+    data = r.buffer()
     acl = read_acls(r)
     flags = r.int32()
     return CreateRequest(path, data, acl, flags, r.int64() if ttl else -1)
@@ -194,7 +194,7 @@ def _read_write_op(op: int, r: JuteReader) -> WriteOp:
     if op in (OpCode.DELETE, OpCode.DELETE_CONTAINER):
         return DeleteRequest(r.string(), r.int32())
     if op == OpCode.SET_DATA:
-        return SetDataRequest(r.string(), r.buffer() or b"", r.int32())
+        return SetDataRequest(r.string(), r.buffer(), r.int32())
     if op == OpCode.SET_ACL:
         return SetACLRequest(r.string(), read_acls(r), r.int32())
     if op == OpCode.CHECK:

@@ -55,7 +55,7 @@ class TxnHeader:
 @dataclass(frozen=True, slots=True)
 class CreateTxn:
     path: str
-    data: bytes
+    data: bytes | None
     acl: tuple[ACL, ...]
     ephemeral: bool
     parent_cversion: int
@@ -77,7 +77,7 @@ class DeleteTxn:
 @dataclass(frozen=True, slots=True)
 class SetDataTxn:
     path: str
-    data: bytes
+    data: bytes | None
     version: int
 
     def write(self, w: JuteWriter) -> None:
@@ -158,13 +158,13 @@ def encode_txn(header: TxnHeader, record: TxnRecord | None) -> bytes:
 def _read_sub(op: int, r: JuteReader) -> SubTxn:
     if op in (OpCode.CREATE, OpCode.CREATE2):
         path = r.string()
-        data = r.buffer() or b""
+        data = r.buffer()
         acl = tuple(read_acls(r))
         return CreateTxn(path, data, acl, r.boolean(), r.int32())
     if op == OpCode.DELETE:
         return DeleteTxn(r.string())
     if op == OpCode.SET_DATA:
-        return SetDataTxn(r.string(), r.buffer() or b"", r.int32())
+        return SetDataTxn(r.string(), r.buffer(), r.int32())
     if op == OpCode.SET_ACL:
         return SetACLTxn(r.string(), tuple(read_acls(r)), r.int32())
     if op == OpCode.CHECK:
