@@ -6,7 +6,7 @@ import contextlib
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kcli.protocol.offsets_json import DELETE_MARKER, decode_record
@@ -58,6 +58,7 @@ def test_offset_commit_value_v3_bytes_by_hand() -> None:
     assert encode_offset_commit_value(value) == raw
 
 
+@settings(deadline=None)
 @given(
     st.builds(
         OffsetCommitValue,
@@ -90,6 +91,7 @@ members = st.builds(
 )
 
 
+@settings(deadline=None)
 @given(
     st.builds(
         GroupMetadataValue,
@@ -133,6 +135,7 @@ def test_errors() -> None:
         parse_offset_commit_value(b"\x00\x09" + bytes(30))
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=60))
 def test_garbage_never_raises_other_errors(data: bytes) -> None:
     for parser in (parse_key, parse_offset_commit_value, parse_group_metadata_value):

@@ -46,6 +46,7 @@ records = st.lists(
 )
 
 
+@settings(deadline=None)
 @given(st.integers(-(2**63), 2**63 - 1))
 def test_varint_round_trip(value: int) -> None:
     out = bytearray()
