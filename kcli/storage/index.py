@@ -120,8 +120,12 @@ class _MappedIndex:
     def length(self) -> int:
         return self._length
 
+    def room(self) -> int:
+        """How many more entries fit before the index is full."""
+        return self.max_index_size // self.ENTRY_SIZE - self._entries
+
     def is_full(self) -> bool:
-        return self._entries >= self.max_index_size // self.ENTRY_SIZE
+        return self.room() <= 0
 
     def _relative(self, offset: int) -> int:
         rel = offset - self.base_offset
@@ -265,8 +269,8 @@ class TimeIndex(_MappedIndex):
             else TimestampOffset(-1, self.base_offset)
         )
 
-    def is_full(self) -> bool:
-        return self._entries >= self.max_index_size // 12 - 1
+    def room(self) -> int:
+        return self.max_index_size // 12 - 1 - self._entries
 
     def maybe_append(self, timestamp: int, offset: int, skip_full_check: bool = False) -> None:
         """Append when `timestamp` is larger than the last entry's (Kafka's maybeAppend)."""

@@ -230,7 +230,14 @@ class Log:
             if info.max_timestamp > max_timestamp:
                 max_timestamp, offset_of_max = info.max_timestamp, info.last_offset
         last_offset = infos[-1].last_offset
-        segment = self._maybe_roll(n, max_timestamp, first_offset, last_offset, now)
+        segment = self._maybe_roll(
+            n,
+            len(infos),
+            max_timestamp=max_timestamp,
+            first_offset=first_offset,
+            last_offset=last_offset,
+            now=now,
+        )
         segment.append(view, infos)
         self._leo = last_offset + 1
         cache = self.leader_epoch_cache
@@ -352,8 +359,16 @@ class Log:
                     )
 
     def _maybe_roll(
-        self, size: int, max_timestamp: int, first_offset: int, last_offset: int, now: int
+        self,
+        size: int,
+        batches: int,
+        *,
+        max_timestamp: int,
+        first_offset: int,
+        last_offset: int,
+        now: int,
     ) -> LogSegment:
+        """Kafka's shouldRoll: size, segment.ms (+ jitter), index room, relative offset range."""
         seg = self._segments[-1]
         cfg = self.config
         if (
@@ -363,8 +378,8 @@ class Log:
                 and seg.time_waited_for_roll(now, max_timestamp)
                 > cfg.segment_ms - self._roll_jitter_ms
             )
-            or seg.offset_index.is_full()
-            or seg.time_index.is_full()
+            or seg.offset_index.room() < batches
+            or seg.time_index.room() < batches
             or not seg.can_hold(last_offset)
         ):
             seg = self.roll(first_offset)

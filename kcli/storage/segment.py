@@ -216,7 +216,11 @@ class LogSegment:
         for info in batches:
             if info.max_timestamp > self._max_ts.timestamp:
                 self._max_ts = TimestampOffset(info.max_timestamp, info.last_offset)
-            if self._bytes_since_index_entry > self.index_interval_bytes:
+            if (
+                self._bytes_since_index_entry > self.index_interval_bytes
+                and not self.offset_index.is_full()
+                and not self.time_index.is_full()
+            ):  # a full index only makes lookups scan further; the Log rolls before that
                 self.offset_index.append(info.last_offset, position)
                 self.time_index.maybe_append(self._max_ts.timestamp, self._max_ts.offset)
                 self._bytes_since_index_entry = 0
