@@ -203,6 +203,16 @@ def _read_log_sibling(path: Path, report: Report) -> bytes | None:
     return log_path.read_bytes()
 
 
+def _sanity(path: Path, problem: str | None, item: dict[str, Any], report: Report) -> None:
+    """Kafka runs the broker's index sanity check and fails loudly (exit 1 here)."""
+    item["sanityCheck"] = problem or "passed"
+    if problem:
+        report.errors.append(problem)
+        report.failed = True
+    else:
+        report.lines.append(f"{path} passed sanity check.")
+
+
 def dump_index(path: Path, opts: Options, report: Report) -> None:
     base = files.base_offset_of(path) or 0
     raw = path.read_bytes()
@@ -213,13 +223,7 @@ def dump_index(path: Path, opts: Options, report: Report) -> None:
         report.lines.append(f"{path} is empty.")
         return
     if opts.sanity_only:
-        problem = files.offset_index_sanity(path, len(raw), entries, base)
-        item["sanityCheck"] = problem or "passed"
-        if problem:
-            report.errors.append(problem)
-            report.failed = True
-        else:
-            report.lines.append(f"{path} passed sanity check.")
+        _sanity(path, files.offset_index_sanity(path, len(raw), entries, base), item, report)
         return
     log = _read_log_sibling(path, report)
     mismatches = []
@@ -233,6 +237,7 @@ def dump_index(path: Path, opts: Options, report: Report) -> None:
         item["entries"].append({"offset": offset, "position": position})
     item["mismatches"] = [{"indexOffset": a, "logOffset": b} for a, b in mismatches]
     if mismatches:
+        # Kafka prepends each mismatch to a list, so they print last first.
         report.errors.append(f"Mismatches in :{os.path.abspath(path)}")
         report.errors.extend(
             f"  Index offset: {a}, log offset: {b}" for a, b in reversed(mismatches)
@@ -246,13 +251,7 @@ def dump_time_index(path: Path, opts: Options, report: Report) -> None:
     item: dict[str, Any] = {"file": str(path), "kind": "timeindex", "entries": []}
     report.items.append(item)
     if opts.sanity_only:
-        problem = files.time_index_sanity(path, len(raw), entries, base)
-        item["sanityCheck"] = problem or "passed"
-        if problem:
-            report.errors.append(problem)
-            report.failed = True
-        else:
-            report.lines.append(f"{path} passed sanity check.")
+        _sanity(path, files.time_index_sanity(path, len(raw), entries, base), item, report)
         return
     log = _read_log_sibling(path, report)
     index_path = files.sibling(path, files.INDEX)
