@@ -77,7 +77,8 @@ def _load(config_file: str | None, overrides: tuple[str, ...]) -> dict[str, str]
 def _run_foreground(props: dict[str, str], config_file: str | None, verbose: bool) -> None:
     import asyncio
 
-    from kcli.broker.config import IGNORED, from_properties
+    from kcli.broker.config import from_properties
+    from kcli.broker.config_defs import IGNORED
     from kcli.broker.server import configure_logging, serve
 
     configure_logging(verbose)
