@@ -231,7 +231,13 @@ class LogCleaner:
         )
         for group in groups:
             olds = [by_base[g.base_offset] for g in group]
-            self._clean_group(lg, olds, offset_map, fates, now_ms=now_ms, stats=stats)
+            try:
+                self._clean_group(lg, olds, offset_map, fates, now_ms=now_ms, stats=stats)
+            except CorruptBatchError as exc:
+                # Groups already swapped in are fine; the checkpoint stays so this is retried.
+                stats.skipped = f"corrupt batch in segment {olds[0].base_offset}: {exc}"
+                log.warning("%s: %s", lg.dir.name, stats.skipped)
+                return stats
         self._set_checkpoint(lg, end)
         stats.cleaned = True
         log.info("%s", stats.describe())

@@ -46,7 +46,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from kcli.protocol import batch as batchmod
-from kcli.protocol.batch import BatchHeader, TimestampType
+from kcli.protocol.batch import BatchHeader, CorruptBatchError, TimestampType
 from kcli.protocol.records import (
     ControlRecordType,
     Record,
@@ -258,6 +258,8 @@ def filter_batch(
     batch spanning the same offsets instead of dropping it. An `aborted` batch (data of an
     aborted transaction) loses all its records."""
     header = batchmod.parse_header(raw)
+    if not batchmod.verify_crc(raw, header):
+        raise CorruptBatchError(f"CRC mismatch in batch at offset {header.base_offset}")
     if header.is_control:
         return FilterResult(raw, 0, 0, 0, False)
     records = decode_records(records_section(raw, header), header)

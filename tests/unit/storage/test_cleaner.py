@@ -278,3 +278,21 @@ def test_aborted_transactions_removed_and_open_ones_not_cleaned(tmp_path: Path) 
     # The aborted batch stays as an empty batch (producer 5's last), its marker is kept.
     assert kept == [(0, 1, False), (1, 0, False), (2, 1, True), (3, 1, False)]
     lg.close()
+
+
+def test_corrupt_batch_stops_cleaning_without_damage(tmp_path: Path) -> None:
+    clock = MockClock(T0 + 1000)
+    lg = open_log(tmp_path / "t-0", clock, cleanup_policy=("compact",))
+    for i in range(4):
+        _append_kept(lg, [(i, "k", f"v{i}")], T0)
+    lg.roll()
+    path = lg.segments[0].log_path
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0xFF  # inside the last batch's value: only the CRC notices
+    path.write_bytes(bytes(data))
+    stats = LogCleaner(clock).clean_log(lg)
+    assert not stats.cleaned and "corrupt batch" in stats.skipped
+    assert path.read_bytes() == bytes(data)
+    assert not list((tmp_path / "t-0").glob("*.cleaned"))
+    assert not (tmp_path / CLEANER_OFFSET_CHECKPOINT).exists()
+    lg.close()
