@@ -2,7 +2,7 @@
 
 A logged txn is TxnHeader followed by the record for its type:
 
-    TxnHeader         clientId long, cxid int, zxid long, time long, type int   (28 bytes)
+    TxnHeader         clientId long, cxid int, zxid long, time long, type int   (32 bytes)
     CreateTxn         path ustring, data buffer, acl vector<ACL>, ephemeral bool,
                       parentCVersion int                          create(1), create2(15)
     DeleteTxn         path ustring                                delete(2)
