@@ -13,4 +13,5 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "server-start": ("kcli.commands.server_start", "Start a Kafka-compatible broker."),
     "server-stop": ("kcli.commands.server_stop", "Stop brokers started with -daemon."),
     "dump-log": ("kcli.commands.dump_log", "Print the batches and records of log segment files."),
+    "topics": ("kcli.commands.topics", "Create, list, describe, alter and delete topics."),
 }
