@@ -12,11 +12,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from kcli.broker.handlers.base import RequestContext
+from kcli.broker.handlers.base import RawResponse, RequestContext
 from kcli.broker.metadata_cache import ZERO_UUID, MetadataCache, TopicInfo
 from kcli.protocol.api_keys import ApiKey
 from kcli.protocol.errors import ErrorCode
-from kcli.protocol.messages import RequestHeader, build, nested, response_class
+from kcli.protocol.messages import (
+    RequestHeader,
+    build,
+    encode_body,
+    nested,
+    response_class,
+    response_header_version,
+)
 from kcli.protocol.topic import is_internal, topic_name_error
 
 API_KEY = ApiKey.METADATA
@@ -104,8 +111,28 @@ def _requested_topics(
     return result
 
 
+MAX_CACHED_RESPONSES = 256
+
+
 async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> Any:
-    version = header.api_version
+    """Answer from the encoded-response cache when the cluster has not changed since."""
+    cache = ctx.broker.metadata
+    topics = request.topics
+    wanted = (
+        None if topics is None else tuple((t.name, getattr(t, "topic_id", None)) for t in topics)
+    )
+    key = (header.api_version, ctx.listener_name, wanted)
+    hit = cache.encoded.get(key)
+    if hit is None:
+        response = _build(ctx, header.api_version, request)
+        if len(cache.encoded) >= MAX_CACHED_RESPONSES:
+            cache.encoded.clear()
+        hit = cache.encoded[key] = (encode_body(response), response_header_version(response))
+    body, header_version = hit
+    return RawResponse((body,), header_version)
+
+
+def _build(ctx: RequestContext, version: int, request: Any) -> Any:
     cls = response_class(API_KEY, version)
     cache = ctx.broker.metadata
     broker_cls = nested(cls, "MetadataResponseBroker")
