@@ -73,6 +73,15 @@ class ServerCnxn(asyncio.Protocol):
         if not self.server.accept(self):
             transport.abort()
             self.closed = True
+            return
+        # A connection that never completes the handshake is dropped (ZooKeeper expires
+        # "sessionless" connections the same way).
+        limit = self.server.config.max_session_timeout / 1000
+        asyncio.get_running_loop().call_later(limit, self._handshake_deadline)
+
+    def _handshake_deadline(self) -> None:
+        if not self.established and not self.closed:
+            self.close_now("no session established in time")
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -90,10 +99,16 @@ class ServerCnxn(asyncio.Protocol):
         if self.closed:
             return
         self.buf += data
+        self._drain_safely()
+
+    def _drain_safely(self) -> None:
         try:
             self._drain_frames()
         except JuteError as exc:
             self.close_now(f"unreadable request ({exc})")
+        except Exception:  # a bug must cost one connection, not the server
+            log.exception("Unexpected error serving %s", self.describe())
+            self.close_now("internal error")
 
     def eof_received(self) -> bool | None:
         if self.buf:
@@ -228,10 +243,7 @@ class ServerCnxn(asyncio.Protocol):
             assert self.transport is not None
             self.transport.resume_reading()
             if self.buf:
-                try:
-                    self._drain_frames()
-                except JuteError as exc:
-                    self.close_now(f"unreadable request ({exc})")
+                self._drain_safely()
 
     def describe(self) -> str:
         sid = f" session 0x{self.session_id & 0xFFFFFFFFFFFFFFFF:x}" if self.session_id else ""

@@ -124,6 +124,7 @@ class ZooKeeperServer:
         last = max(self.db.last_zxid, self.txnlog.last_zxid)
         self.next_zxid = last + 1
         self.committed_zxid = self.applying_zxid = self.db.last_zxid
+        self._txns_since_snap = replayed  # so restarts cannot grow the log unbounded
         # Ephemerals whose session is gone (ZooKeeper's "dead sessions" clean-up at load).
         for owner in [o for o in self.db.tree.ephemerals if o not in self.db.sessions]:
             self.db.tree.kill_session(owner, self.db.last_zxid)
