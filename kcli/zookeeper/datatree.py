@@ -287,7 +287,9 @@ class DataTree:
         self.child_watches.trigger(path, EventType.NODE_DELETED, fired)
         self.child_watches.trigger(parent_path, EventType.NODE_CHILDREN_CHANGED)
 
-    def set_data(self, path: str, data: bytes | None, version: int, zxid: int, time: int) -> DataNode:
+    def set_data(
+        self, path: str, data: bytes | None, version: int, zxid: int, time: int
+    ) -> DataNode:
         node = self.node_or_raise(path)
         node.data = data
         node.version = version
