@@ -112,14 +112,13 @@ class KafkaServer:
         )
 
     async def _register(self) -> None:
+        rack = self.config.values["broker.rack"]
         registration = BrokerRegistration(
             broker_id=self.broker_id,
             endpoints=tuple(
                 (e.listener_name, e.security_protocol, e.host, e.port) for e in self.advertised
             ),
-            rack=self.config.values["broker.rack"]  # type: ignore[arg-type]
-            if self.config.values["broker.rack"]
-            else None,
+            rack=rack if isinstance(rack, str) and rack else None,
             timestamp_ms=self.clock.time_ms(),
         )
         await self.kzk.register_broker(registration)

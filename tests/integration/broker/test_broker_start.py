@@ -180,3 +180,26 @@ def test_bad_values_are_one_line_errors(tmp_path: Path) -> None:
     )
     res = _run_kcli(tmp_path, "--override", "listeners=SSL://:9093")
     assert res.returncode == 1 and "PLAINTEXT listeners only" in res.stderr
+
+
+def test_cluster_helper_starts_three_brokers_with_one_controller(
+    tmp_path: Path, zk_connect: str, kazoo: KazooClient
+) -> None:
+    from kcli.testing.broker import bootstrap_servers, cluster
+
+    with cluster(tmp_path, zk_connect, size=3) as brokers:
+        assert sorted(kazoo.get_children("/brokers/ids")) == ["0", "1", "2"]
+        assert _json(kazoo, "/controller")["brokerid"] in (0, 1, 2)
+        request = MetadataRequest(
+            topics=None, allow_auto_topic_creation=False, include_topic_authorized_operations=False
+        )
+        expected = [(b.broker_id, b.port) for b in brokers]
+
+        def seen() -> list[tuple[int, int]]:
+            response = wire.call(brokers[2].bootstrap, request, 12)
+            return sorted((b.node_id, b.port) for b in response.brokers)
+
+        wait_until(lambda: seen() == expected, 10, what="all brokers in metadata")
+        assert bootstrap_servers(brokers).count(",") == 2
+    assert all(not b.alive() for b in brokers)
+    assert kazoo.get_children("/brokers/ids") == []
