@@ -121,7 +121,6 @@ class ZkSession:
         self.session_timeout = session_timeout
         self.on_watch = on_watch
         self._client: KazooClient | None = None
-        self._lock = threading.Lock()
 
     # -- connection ---------------------------------------------------------------------------
 
@@ -136,13 +135,15 @@ class ZkSession:
             timeout=self.session_timeout,
             connection_retry={"max_tries": -1, "delay": 0.1, "max_delay": 1.0},
         )
-        try:
-            client.start(timeout=self.timeout)
-        except KazooTimeoutError:
-            self._shutdown(client)
+        # Not client.start(timeout): on a timeout it stops the client itself, which waits for
+        # the handshake read to time out (a full session timeout) before returning.
+        connected = client.start_async()
+        connected.wait(self.timeout)
+        if not client.connected:
+            self._shutdown(client, timeout=0.0)  # nothing to close; the thread is a daemon
             raise TerseError(
                 f"cannot connect to ZooKeeper at {where} (no session after {self.timeout:g}s)"
-            ) from None
+            )
         self._client = client
 
     def close(self) -> None:
@@ -151,12 +152,23 @@ class ZkSession:
             self._shutdown(client)
 
     @staticmethod
-    def _shutdown(client: KazooClient) -> None:
-        # stop() sends closeSession when connected, so ephemerals vanish at once.
-        with contextlib.suppress(KazooException, OSError):
-            client.stop()
-        with contextlib.suppress(KazooException, OSError):
-            client.close()
+    def _shutdown(client: KazooClient, timeout: float = 3.0) -> None:
+        """stop() sends closeSession when connected, so ephemerals vanish at once.
+
+        While kazoo is still in a handshake with an unresponsive server, stop() waits for that
+        handshake's read to time out; it runs in a daemon thread so the shell never waits
+        longer than `timeout` for it.
+        """
+
+        def stop() -> None:
+            with contextlib.suppress(KazooException, OSError):
+                client.stop()
+            with contextlib.suppress(KazooException, OSError):
+                client.close()
+
+        stopper = threading.Thread(target=stop, name="zk-shell-stop", daemon=True)
+        stopper.start()
+        stopper.join(timeout)
 
     @property
     def state(self) -> str:

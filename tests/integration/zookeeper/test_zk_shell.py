@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -237,6 +238,27 @@ def test_unreachable_server_is_one_line_and_quick() -> None:
     assert res.stderr == (
         f"Error: cannot connect to ZooKeeper at localhost:{port} (connection refused)\n"
     )
+
+
+def test_silent_server_times_out_within_the_bound() -> None:
+    # Accepts TCP connections but never answers the handshake.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        res = subprocess.run(
+            kcli_argv("zookeeper-shell", f"127.0.0.1:{port}", "--timeout", "2", "ls", "/"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        elapsed = time.monotonic() - started
+    assert res.returncode == 1
+    assert res.stderr == (
+        f"Error: cannot connect to ZooKeeper at 127.0.0.1:{port} (no session after 2s)\n"
+    )
+    assert elapsed < 12  # 2s plus interpreter start, with a wide margin for a busy machine
 
 
 def test_bad_connect_string() -> None:
