@@ -3,14 +3,17 @@
     with EmbeddedZooKeeper(tmp_path) as zk:
         client = KazooClient(hosts=zk.connect_string)
 
-Each instance gets a free loopback port and its own dataDir under `workdir`; `stop()` is a
-clean SIGTERM shutdown, `kill()` a SIGKILL, `restart()` starts again on the same port and data.
+Each instance gets a free loopback port and its own dataDir under `workdir` (a temp dir, removed
+when the `with` block ends, if none is given); `stop()` is a clean SIGTERM shutdown, `kill()` a
+SIGKILL, `restart()` starts again on the same port and data.
 """
 
 from __future__ import annotations
 
 import contextlib
+import shutil
 import socket
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,12 +38,13 @@ def four_letter_word(host: str, port: int, word: str, timeout: float = 5.0) -> s
 class EmbeddedZooKeeper:
     def __init__(
         self,
-        workdir: Path,
+        workdir: Path | None = None,
         port: int | None = None,
         properties: dict[str, str] | None = None,
         start_timeout: float = 20.0,
     ) -> None:
-        self.workdir = Path(workdir)
+        self._own_workdir = workdir is None
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="kcli-zookeeper-"))
         self.port = port or free_port(HOST)
         self.data_dir = self.workdir / "zookeeper-data"
         self.properties_file = self.workdir / "zookeeper.properties"
@@ -133,3 +137,5 @@ class EmbeddedZooKeeper:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+        if self._own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
