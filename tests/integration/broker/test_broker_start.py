@@ -203,3 +203,15 @@ def test_cluster_helper_starts_three_brokers_with_one_controller(
         assert bootstrap_servers(brokers).count(",") == 2
     assert all(not b.alive() for b in brokers)
     assert kazoo.get_children("/brokers/ids") == []
+
+
+def test_generated_broker_id_is_kept_in_meta_properties(
+    make_broker: BrokerFactory, kazoo: KazooClient
+) -> None:
+    broker = make_broker(0, start=False)
+    broker.overrides["broker.id"] = "-1"
+    broker.start()
+    assert kazoo.get_children("/brokers/ids") == ["1001"]  # reserved.broker.max.id + seqid
+    assert "broker.id=1001" in (broker.log_dir / "meta.properties").read_text()
+    broker.restart()
+    assert kazoo.get_children("/brokers/ids") == ["1001"]
