@@ -130,6 +130,13 @@ def mntr(server: ZooKeeperServer) -> str:
         ("zk_max_latency", st.max_latency),
         ("zk_last_zxid", f"0x{server.db.last_zxid:x}"),
         ("zk_snap_count", server.snapshots_taken),
+        ("zk_cnt_fsynctime", server.fsync_count),
+        ("zk_avg_fsynctime", round(server.fsync_ms_total / max(server.fsync_count, 1), 4)),
+        ("zk_cnt_sync_processor_batch_size", server.fsync_count),
+        (
+            "zk_avg_sync_processor_batch_size",
+            round(server.fsync_txns / max(server.fsync_count, 1), 4),
+        ),
     ]
     return "".join(f"{k}\t{v}\n" for k, v in rows)
 

@@ -20,6 +20,7 @@ import errno
 import hashlib
 import logging
 import random
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -75,6 +76,9 @@ class ZooKeeperServer:
         self.applying_zxid = 0
         self.next_zxid = 1
         self.snapshots_taken = 0
+        self.fsync_count = 0  # commits (one fsync each) and the txns they carried
+        self.fsync_txns = 0
+        self.fsync_ms_total = 0.0
         self.port = config.client_port
         self.tracker = SessionTracker(config.tick_time, self._now_ms())
         self._lock = DataDirLock(config.data_dir)
@@ -364,11 +368,15 @@ class ZooKeeperServer:
             self._wake.clear()
             target = self.next_zxid - 1
             if target > self.committed_zxid:
+                started = time.monotonic()
                 try:
                     await loop.run_in_executor(self._executor, self.txnlog.commit)
                 except (OSError, ValueError) as exc:
                     self._fatal(exc)
                     return
+                self.fsync_ms_total += (time.monotonic() - started) * 1000
+                self.fsync_count += 1
+                self.fsync_txns += target - self.committed_zxid
                 self._txns_since_snap += target - self.committed_zxid
                 self.committed_zxid = target
             self._release_held()

@@ -129,3 +129,24 @@ def test_sessions_survive_restart_and_expire_if_clients_stay_away(
     time.sleep(2.5)  # longer than a session timeout: the reconnected client kept its session
     assert loyal.client_id[0] == loyal_session
     assert observer.exists("/sess/loyal") is not None
+
+
+def _mntr(zk: EmbeddedZooKeeper) -> dict[str, str]:
+    return dict(line.split("\t", 1) for line in zk.four_letter_word("mntr").splitlines())
+
+
+def test_concurrent_writes_share_fsyncs(
+    own_zk_server: EmbeddedZooKeeper, kazoo_factory: Factory
+) -> None:
+    zk = own_zk_server.start()
+    clients = [kazoo_factory(zk.connect_string) for _ in range(3)]
+    clients[0].ensure_path("/group")
+    before = int(_mntr(zk)["zk_cnt_fsynctime"])
+    pending = [
+        c.create_async(f"/group/c{i}-{n}", b"x") for n in range(200) for i, c in enumerate(clients)
+    ]
+    for p in pending:
+        p.get(timeout=30)
+    fsyncs = int(_mntr(zk)["zk_cnt_fsynctime"]) - before
+    assert 0 < fsyncs < len(pending) / 2, f"{fsyncs} fsyncs for {len(pending)} writes"
+    assert len(clients[1].get_children("/group")) == len(pending)
