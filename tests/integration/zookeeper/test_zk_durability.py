@@ -150,3 +150,19 @@ def test_concurrent_writes_share_fsyncs(
     fsyncs = int(_mntr(zk)["zk_cnt_fsynctime"]) - before
     assert 0 < fsyncs < len(pending) / 2, f"{fsyncs} fsyncs for {len(pending)} writes"
     assert len(clients[1].get_children("/group")) == len(pending)
+
+
+def test_separate_data_log_dir(own_zk_server: EmbeddedZooKeeper, kazoo_factory: Factory) -> None:
+    zk = own_zk_server
+    log_dir = zk.workdir / "txnlogs"
+    zk.properties.update({"dataLogDir": str(log_dir), "snapCount": "10"})
+    zk.start()
+    c = kazoo_factory(zk.connect_string)
+    for i in range(30):
+        c.create(f"/sep{i}")
+    c.stop()
+    zk.kill()
+    assert list((log_dir / "version-2").glob("log.*"))
+    assert not list((zk.data_dir / "version-2").glob("log.*"))
+    zk.start()
+    assert kazoo_factory(zk.connect_string).exists("/sep29") is not None

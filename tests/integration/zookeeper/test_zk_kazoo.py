@@ -251,3 +251,10 @@ def test_counter_recipe(zk_server: EmbeddedZooKeeper, factory_kazoo: Factory) ->
 @pytest.fixture
 def factory_kazoo(kazoo_factory: Factory) -> Factory:
     return kazoo_factory
+
+
+def test_create2_sync_and_acl_round_trip(kazoo: KazooClient) -> None:
+    path, stat = kazoo.create("/c2", b"data", include_data=True)  # create2 returns a Stat
+    assert path == "/c2" and stat.dataLength == 4 and stat.czxid == stat.mzxid
+    assert kazoo.sync("/c2") == "/c2"
+    assert kazoo.get("/c2")[1] == stat
