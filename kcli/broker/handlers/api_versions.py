@@ -12,14 +12,16 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from kcli.broker.handlers.base import RequestContext
+from kcli.broker.handlers.base import RawResponse, RequestContext
 from kcli.protocol.api_keys import ApiKey
 from kcli.protocol.errors import ErrorCode
-from kcli.protocol.messages import RequestHeader, build, nested, response_class
+from kcli.protocol.messages import RequestHeader, build, encode_body, nested, response_class
 
 API_KEY = ApiKey.API_VERSIONS
 MIN_VERSION = 0
 MAX_VERSION = 4
+
+_ENCODED: dict[tuple[object, ...], RawResponse] = {}
 
 # Kafka's ApiVersionsRequest.isValid: client software name and version.
 _SOFTWARE = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?")
@@ -40,17 +42,29 @@ def unsupported_version_response(ctx: RequestContext) -> Any:
     )
 
 
-async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> Any:
-    version = header.api_version
-    error = ErrorCode.none
-    if version >= 3 and not (
-        _SOFTWARE.fullmatch(request.client_software_name)
-        and _SOFTWARE.fullmatch(request.client_software_version)
-    ):
-        error = ErrorCode.invalid_request
+def _response(ctx: RequestContext, version: int, error: ErrorCode) -> Any:
     return build(
         response_class(API_KEY, version),
         error_code=error,
         api_keys=_api_list(ctx, version),
         throttle_time=timedelta(0),
     )
+
+
+async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> Any:
+    version = header.api_version
+    if version >= 3 and not (
+        _SOFTWARE.fullmatch(request.client_software_name)
+        and _SOFTWARE.fullmatch(request.client_software_version)
+    ):
+        return _response(ctx, version, ErrorCode.invalid_request)
+    # Every connection opens with ApiVersions and the answer never changes: encode it once.
+    key = (
+        version,
+        tuple((h.api_key, h.min_version, h.max_version) for h in ctx.broker.handlers.values()),
+    )
+    cached = _ENCODED.get(key)
+    if cached is None:
+        body = encode_body(_response(ctx, version, ErrorCode.none))
+        cached = _ENCODED[key] = RawResponse((body,), 0)
+    return cached

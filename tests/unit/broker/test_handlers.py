@@ -29,7 +29,7 @@ def _run(handler: Any, key: int, version: int, request: Any) -> Any:
     response = asyncio.run(handler.handle(make_context(), _header(key, version), request))
     if isinstance(response, RawResponse):  # pre-encoded (Metadata): decode it back with kio
         (body,) = response.parts
-        response, _ = entity_reader(response_class(key, version))(body, 0)
+        response, _ = entity_reader(response_class(key, version))(bytes(body), 0)
     return response
 
 
