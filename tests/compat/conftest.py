@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from kcli.testing.apache_zookeeper import ApacheZooKeeper, unavailable_reason, zkcli_path
+from kcli.testing.zookeeper import EmbeddedZooKeeper
 
 # zkCli.sh prints these around every session; they say nothing about the command.
 ZKCLI_NOISE = (
@@ -30,14 +31,8 @@ ZKCLI_NOISE = (
 ZkCli = Callable[..., tuple[int, list[str]]]
 
 
-def start_embedded_zookeeper(workdir: Path) -> Any:
-    try:
-        from kcli.testing.zookeeper import EmbeddedZooKeeper
-    except ImportError:
-        pytest.skip("kcli.testing.zookeeper (the bundled server's fixture) is not available")
-    server = EmbeddedZooKeeper(workdir)
-    start = getattr(server, "start", None)
-    return start() or server if callable(start) else server
+def start_embedded_zookeeper(workdir: Path) -> EmbeddedZooKeeper:
+    return EmbeddedZooKeeper(workdir).start()
 
 
 def start_apache_zookeeper(workdir: Path) -> ApacheZooKeeper:
@@ -48,7 +43,7 @@ def start_apache_zookeeper(workdir: Path) -> ApacheZooKeeper:
 
 
 @pytest.fixture(scope="module")
-def embedded_zk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def embedded_zk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedZooKeeper]:
     server = start_embedded_zookeeper(tmp_path_factory.mktemp("embedded-zk"))
     try:
         yield server

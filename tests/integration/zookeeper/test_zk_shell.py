@@ -18,6 +18,7 @@ import pytest
 
 from kcli.testing.apache_zookeeper import ApacheZooKeeper, unavailable_reason
 from kcli.testing.process import free_port, kcli_argv
+from kcli.testing.zookeeper import EmbeddedZooKeeper
 
 pytestmark = pytest.mark.integration
 
@@ -42,13 +43,7 @@ def _start_server(kind: str, workdir: Path) -> Any:
         if reason:
             pytest.skip(reason)
         return ApacheZooKeeper(workdir).start()
-    try:
-        from kcli.testing.zookeeper import EmbeddedZooKeeper
-    except ImportError:
-        pytest.skip("kcli.testing.zookeeper (the bundled server's fixture) is not available")
-    server = EmbeddedZooKeeper(workdir)
-    start = getattr(server, "start", None)
-    return start() or server if callable(start) else server
+    return EmbeddedZooKeeper(workdir).start()
 
 
 @pytest.fixture(scope="module", params=["embedded", "apache"])

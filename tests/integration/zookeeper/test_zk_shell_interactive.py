@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from kcli.testing.apache_zookeeper import ApacheZooKeeper, unavailable_reason
+from kcli.testing.zookeeper import EmbeddedZooKeeper
 
 pexpect = pytest.importorskip("pexpect")
 
@@ -22,13 +23,7 @@ def _start_server(kind: str, workdir: Path) -> Any:
         if reason:
             pytest.skip(reason)
         return ApacheZooKeeper(workdir).start()
-    try:
-        from kcli.testing.zookeeper import EmbeddedZooKeeper
-    except ImportError:
-        pytest.skip("kcli.testing.zookeeper (the bundled server's fixture) is not available")
-    server = EmbeddedZooKeeper(workdir)
-    start = getattr(server, "start", None)
-    return start() or server if callable(start) else server
+    return EmbeddedZooKeeper(workdir).start()
 
 
 @pytest.fixture(scope="module", params=["embedded", "apache"])
