@@ -14,4 +14,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "server-stop": ("kcli.commands.server_stop", "Stop brokers started with -daemon."),
     "dump-log": ("kcli.commands.dump_log", "Print the batches and records of log segment files."),
     "topics": ("kcli.commands.topics", "Create, list, describe, alter and delete topics."),
+    "console-producer": ("kcli.commands.console_producer", "Send lines from stdin as records."),
+    "console-consumer": ("kcli.commands.console_consumer", "Print records from topics."),
 }
