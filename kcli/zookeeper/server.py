@@ -85,7 +85,10 @@ class ZooKeeperServer:
         self._log_lock = DataDirLock(config.data_log_dir) if self._separate_log_dir() else None
         self.txnlog: FileTxnLog | None = None
         self.snap: FileSnap | None = None
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="zk-sync")
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="zk-sync")  # txn log
+        # Snapshots and purges: their own thread, so a snapshot never delays acks.
+        self._snap_executor = ThreadPoolExecutor(1, thread_name_prefix="zk-snap")
+        self._snap_task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._server: asyncio.Server | None = None
@@ -180,10 +183,14 @@ class ZooKeeperServer:
         for t in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
+        if self._snap_task is not None:
+            with contextlib.suppress(Exception):
+                await self._snap_task  # a snapshot being written is finished, not torn
         loop = asyncio.get_running_loop()
         if self.txnlog is not None and self.failed is None:
             await loop.run_in_executor(self._executor, self.txnlog.close)
         self._executor.shutdown(wait=True)
+        self._snap_executor.shutdown(wait=True)
         self._lock.release()
         if self._log_lock is not None:
             self._log_lock.release()
@@ -381,7 +388,11 @@ class ZooKeeperServer:
                 self.committed_zxid = target
             self._release_held()
             if self._txns_since_snap >= self._snap_threshold:
-                await self._take_snapshot()
+                self._txns_since_snap = 0
+                if self._snap_task is None or self._snap_task.done():
+                    self._snap_task = asyncio.create_task(self._take_snapshot())
+                else:
+                    log.warning("Too busy to snap, skipping")
 
     def _release_held(self) -> None:
         committed = self.committed_zxid
@@ -392,7 +403,6 @@ class ZooKeeperServer:
 
     async def _take_snapshot(self) -> None:
         assert self.txnlog is not None and self.snap is not None
-        self._txns_since_snap = 0
         self._snap_threshold = self._next_snap_threshold()
         self.txnlog.roll()
         zxid = self.db.last_zxid
@@ -400,7 +410,7 @@ class ZooKeeperServer:
         log.info("Creating new log file and snapshot 0x%x", zxid)
         try:
             await asyncio.get_running_loop().run_in_executor(
-                self._executor, self.snap.save, zxid, payload
+                self._snap_executor, self.snap.save, zxid, payload
             )
             self.snapshots_taken += 1
         except OSError as exc:
@@ -427,7 +437,7 @@ class ZooKeeperServer:
             log.info("Purge task started.")
             try:
                 await loop.run_in_executor(
-                    self._executor, self.snap.purge, self.config.snap_retain_count
+                    self._snap_executor, self.snap.purge, self.config.snap_retain_count
                 )
             except OSError as exc:
                 log.error("Purge failed: %s", exc)
