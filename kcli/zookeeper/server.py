@@ -14,10 +14,8 @@ durable. Sessions expire in tickTime buckets (sessions.py); expiry is a logged c
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import errno
-import hashlib
 import logging
 import random
 import time
@@ -26,14 +24,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 from kcli.clock import SYSTEM_CLOCK, Clock
 from kcli.errors import TerseError
-from kcli.zookeeper import fourletter
-from kcli.zookeeper.codes import Code, KeeperError, OpCode, Xid
+from kcli.zookeeper import fourletter, handshake
+from kcli.zookeeper.codes import KeeperError, OpCode, Xid
 from kcli.zookeeper.config import ZooKeeperConfig
 from kcli.zookeeper.connection import ServerCnxn
 from kcli.zookeeper.database import ZKDatabase
 from kcli.zookeeper.datatree import TxnResult
 from kcli.zookeeper.final import answer_read, write_response
-from kcli.zookeeper.jute import ConnectRequest, ConnectResponse, Id, RequestHeader, frame
+from kcli.zookeeper.jute import ConnectRequest, RequestHeader
 from kcli.zookeeper.persistence import DataDirLock, FileSnap, FileTxnLog
 from kcli.zookeeper.prep import prep_close_session, prep_request
 from kcli.zookeeper.records import (
@@ -47,8 +45,8 @@ from kcli.zookeeper.records import (
     SetDataRequest,
     SetWatches,
 )
-from kcli.zookeeper.sessions import SessionTracker, session_password
-from kcli.zookeeper.txn import CreateSessionTxn, TxnHeader, TxnRecord, encode_txn
+from kcli.zookeeper.sessions import SessionTracker
+from kcli.zookeeper.txn import TxnHeader, TxnRecord, encode_txn
 
 log = logging.getLogger("org.apache.zookeeper.server.ZooKeeperServer")
 
@@ -80,7 +78,7 @@ class ZooKeeperServer:
         self.fsync_txns = 0
         self.fsync_ms_total = 0.0
         self.port = config.client_port
-        self.tracker = SessionTracker(config.tick_time, self._now_ms())
+        self.tracker = SessionTracker(config.tick_time, self.now_ms())
         self._lock = DataDirLock(config.data_dir)
         self._log_lock = DataDirLock(config.data_log_dir) if self._separate_log_dir() else None
         self.txnlog: FileTxnLog | None = None
@@ -102,7 +100,7 @@ class ZooKeeperServer:
     def _separate_log_dir(self) -> bool:
         return self.config.data_log_dir.resolve() != self.config.data_dir.resolve()
 
-    def _now_ms(self) -> int:
+    def now_ms(self) -> int:
         return int(self.clock.monotonic() * 1000)
 
     def uptime_ms(self) -> int:
@@ -135,7 +133,7 @@ class ZooKeeperServer:
         # Ephemerals whose session is gone (ZooKeeper's "dead sessions" clean-up at load).
         for owner in [o for o in self.db.tree.ephemerals if o not in self.db.sessions]:
             self.db.tree.kill_session(owner, self.db.last_zxid)
-        now = self._now_ms()
+        now = self.now_ms()
         for sid, timeout in self.db.sessions.items():
             self.tracker.add(sid, timeout, now)
         log.info(
@@ -232,58 +230,16 @@ class ZooKeeperServer:
         self._wake.set()
 
     def touch(self, cnxn: ServerCnxn) -> bool:
-        return self.tracker.touch(cnxn.session_id, self._now_ms())
+        return self.tracker.touch(cnxn.session_id, self.now_ms())
 
     def four_letter_word(self, cnxn: ServerCnxn, word: str) -> None:
         log.info("Processing %s command from /%s:%d", word, *cnxn.remote)
         cnxn.write_text(fourletter.answer(self, cnxn, word))
 
     def handle_connect(self, cnxn: ServerCnxn, req: ConnectRequest) -> None:
-        ro = None if req.read_only is None else False
-        if req.last_zxid_seen > self.db.last_zxid:
-            log.info(
-                "Refusing session request for client %s as it has seen zxid 0x%x our last "
-                "zxid is 0x%x client must try another server",
-                cnxn.describe(),
-                req.last_zxid_seen,
-                self.db.last_zxid,
-            )
-            cnxn.close_now(None)
-            return
-        now = self._now_ms()
-        if req.session_id == 0:
-            timeout = self.config.negotiate_timeout(req.timeout)
-            sid = self.tracker.next_session_id()
-            self.tracker.add(sid, timeout, now)
-            zxid = self._submit(sid, 0, OpCode.CREATE_SESSION, CreateSessionTxn(timeout))[1]
-            log.info(
-                "Established session 0x%x with negotiated timeout %d for client %s",
-                sid,
-                timeout,
-                cnxn.describe(),
-            )
-            self._bind(cnxn, sid)
-            rsp = ConnectResponse(0, timeout, sid, session_password(sid), ro)
-            cnxn.send(frame(rsp.pack()), zxid)
-            return
-        sid = req.session_id
-        session = self.tracker.sessions.get(sid)
-        if session is None or session.closing or req.passwd != session_password(sid):
-            log.info(
-                "Invalid session 0x%x for client %s, probably expired",
-                sid & 0xFFFFFFFFFFFFFFFF,
-                cnxn.describe(),
-            )
-            cnxn.send(frame(ConnectResponse(0, 0, 0, bytes(16), ro).pack()), self.db.last_zxid)
-            cnxn.close_after()
-            return
-        self.tracker.touch(sid, now)
-        self._bind(cnxn, sid)
-        log.info("Reopened session 0x%x for client %s", sid, cnxn.describe())
-        rsp = ConnectResponse(0, session.timeout, sid, session_password(sid), ro)
-        cnxn.send(frame(rsp.pack()), self.db.last_zxid)
+        handshake.handle_connect(self, cnxn, req)
 
-    def _bind(self, cnxn: ServerCnxn, sid: int) -> None:
+    def bind(self, cnxn: ServerCnxn, sid: int) -> None:
         cnxn.session_id = sid
         cnxn.established = True
         self.by_session.setdefault(sid, set()).add(cnxn)
@@ -309,10 +265,10 @@ class ZooKeeperServer:
             cnxn.send_reply(Xid.SET_WATCHES, self.db.last_zxid, 0, started=started)
         elif op == OpCode.AUTH:
             assert isinstance(record, AuthPacket)
-            self._auth(cnxn, record)
+            handshake.authenticate(cnxn, record)
         elif isinstance(record, WRITE_REQUESTS):
             txn_type, txn = prep_request(self.db.tree, op, record, cnxn.session_id, cnxn.auth_ids)
-            result, zxid = self._submit(cnxn.session_id, hdr.xid, txn_type, txn)
+            result, zxid = self.submit(cnxn.session_id, hdr.xid, txn_type, txn)
             err, body = write_response(op, result)
             cnxn.send_reply(hdr.xid, zxid, err, body, started)
         else:
@@ -323,21 +279,7 @@ class ZooKeeperServer:
             else:
                 cnxn.send_reply(hdr.xid, self.db.last_zxid, 0, body, started)
 
-    def _auth(self, cnxn: ServerCnxn, pkt: AuthPacket) -> None:
-        if pkt.scheme == "digest":
-            text = pkt.auth.decode("utf-8", "replace")
-            user = text.split(":", 1)[0]
-            digest = base64.b64encode(hashlib.sha1(pkt.auth).digest()).decode()
-            cnxn.auth_ids.append(Id("digest", f"{user}:{digest}"))
-            cnxn.send_reply(Xid.AUTH, 0, 0)
-        elif pkt.scheme == "ip":
-            cnxn.send_reply(Xid.AUTH, 0, 0)
-        else:
-            log.warning("Authentication failed for scheme: %s", pkt.scheme)
-            cnxn.send_reply(Xid.AUTH, 0, Code.AUTHFAILED)
-            cnxn.close_after()
-
-    def _submit(self, session_id: int, cxid: int, op: int, txn: TxnRecord) -> tuple[TxnResult, int]:
+    def submit(self, session_id: int, cxid: int, op: int, txn: TxnRecord) -> tuple[TxnResult, int]:
         """Give a txn the next zxid, apply it, buffer it for the log."""
         zxid = self.next_zxid
         self.next_zxid += 1
@@ -358,7 +300,7 @@ class ZooKeeperServer:
         """Log a closeSession (ephemerals go), forget the session, close its connections."""
         self.tracker.set_closing(session_id)
         txn = prep_close_session(self.db.tree, session_id)
-        zxid = self._submit(session_id, cxid, OpCode.CLOSE_SESSION, txn)[1]
+        zxid = self.submit(session_id, cxid, OpCode.CLOSE_SESSION, txn)[1]
         self.tracker.remove(session_id)
         for c in self.by_session.pop(session_id, set()):
             if c is not requester:
@@ -418,9 +360,9 @@ class ZooKeeperServer:
 
     async def _expirer(self) -> None:
         while True:
-            wait_ms = self.tracker.next_expiration() - self._now_ms()
+            wait_ms = self.tracker.next_expiration() - self.now_ms()
             await asyncio.sleep(max(wait_ms, 1) / 1000)
-            for sid in self.tracker.due(self._now_ms()):
+            for sid in self.tracker.due(self.now_ms()):
                 session = self.tracker.sessions.get(sid)
                 log.info(
                     "Expiring session 0x%x, timeout of %dms exceeded",
