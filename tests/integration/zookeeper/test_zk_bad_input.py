@@ -125,3 +125,17 @@ def test_max_client_cnxns_per_ip(
         first.close()
         second.close()
     kazoo_factory(zk.connect_string).get("/")  # slots free again once they closed
+
+
+def test_random_requests_after_a_handshake(
+    zk_server: EmbeddedZooKeeper, bystander: KazooClient
+) -> None:
+    rng = random.Random(2181)
+    ops = [int(op) for op in OpCode if op not in (OpCode.CLOSE_SESSION,)]
+    for _ in range(150):
+        with RawZk("127.0.0.1", zk_server.port, timeout=2) as raw:
+            raw.connect()
+            body = rng.randbytes(rng.randrange(0, 40))
+            raw.send_raw(frame(_header(rng.randrange(1, 100), rng.choice(ops)) + body))
+    _good_request_works(zk_server)
+    assert bystander.get("/precious")[0] == b"keep me"
