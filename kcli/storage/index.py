@@ -142,6 +142,10 @@ class _MappedIndex:
             start, end = n * self.ENTRY_SIZE, self._entries * self.ENTRY_SIZE
             self._mm[start:end] = bytes(end - start)
             self._entries = n
+            self._invalidate()
+
+    def _invalidate(self) -> None:
+        """Forget cached last-entry values (entries were dropped)."""
 
     def reset(self) -> None:
         """Drop every entry and make room for appends again."""
@@ -186,6 +190,10 @@ class OffsetIndex(_MappedIndex):
     """`<base>.index`: last offset of a batch -> file position of that batch (8-byte entries)."""
 
     ENTRY_SIZE = 8
+    _last_rel = -1  # cached relative offset of the last entry; -1 = read it from the file
+
+    def _invalidate(self) -> None:
+        self._last_rel = -1
 
     def _key(self, n: int, key_at: int = 0) -> int:
         assert self._mm is not None
@@ -208,11 +216,16 @@ class OffsetIndex(_MappedIndex):
 
     def append(self, offset: int, position: int) -> None:
         """Add (offset, position); both must exceed the last entry's. Caller checks is_full()."""
-        rel = self._relative(offset)
-        if self._entries and rel <= self._key(self._entries - 1):
-            raise CorruptIndexError(
-                f"offset {offset} is not larger than the last indexed offset {self.last_offset}"
-            )
+        rel = offset - self.base_offset
+        if not 0 <= rel <= _INT32_MAX:
+            self._relative(offset)  # raises
+        if self._entries:
+            if self._last_rel < 0:
+                self._last_rel = self._key(self._entries - 1)
+            if rel <= self._last_rel:
+                raise CorruptIndexError(
+                    f"offset {offset} is not larger than the last indexed offset {self.last_offset}"
+                )
         if self._entries >= self.max_entries:
             self.resize(self.max_index_size)
             if self._entries >= self.max_entries:
@@ -220,6 +233,18 @@ class OffsetIndex(_MappedIndex):
         assert self._mm is not None
         _OFFSET_ENTRY.pack_into(self._mm, self._entries * 8, rel, position)
         self._entries += 1
+        self._last_rel = rel
+
+    def append_next(self, rel: int, position: int) -> bool:
+        """Hot-path append of a relative offset the caller knows is in range and increasing;
+        False (nothing written) when the preallocated file has no free slot."""
+        entries = self._entries
+        if self._mm is None or (entries + 1) * 8 > self._length:
+            return False
+        _OFFSET_ENTRY.pack_into(self._mm, entries * 8, rel, position)
+        self._entries = entries + 1
+        self._last_rel = rel
+        return True
 
     def lookup(self, target_offset: int) -> OffsetPosition:
         """The entry with the largest offset <= target, or (base offset, 0) when there is none."""
@@ -251,6 +276,10 @@ class TimeIndex(_MappedIndex):
     """
 
     ENTRY_SIZE = 12
+    _last: TimestampOffset | None = None  # cached last entry; None = read it from the file
+
+    def _invalidate(self) -> None:
+        self._last = None
 
     def _key(self, n: int, key_at: int = 0) -> int:
         assert self._mm is not None
@@ -274,11 +303,11 @@ class TimeIndex(_MappedIndex):
 
     def maybe_append(self, timestamp: int, offset: int, skip_full_check: bool = False) -> None:
         """Append when `timestamp` is larger than the last entry's (Kafka's maybeAppend)."""
-        last = self.last_entry()
-        if self._entries and (timestamp <= last.timestamp or offset < last.offset):
-            return
-        if self._entries and offset == last.offset:
-            return
+        if self._entries:
+            if self._last is None:
+                self._last = self.last_entry()
+            if timestamp <= self._last[0] or offset <= self._last[1]:
+                return
         rel = self._relative(offset)
         if self._entries >= self.max_entries:
             if not skip_full_check and self.is_full():
@@ -287,6 +316,7 @@ class TimeIndex(_MappedIndex):
         assert self._mm is not None
         _TIME_ENTRY.pack_into(self._mm, self._entries * 12, timestamp, rel)
         self._entries += 1
+        self._last = TimestampOffset(timestamp, offset)
 
     def lookup(self, target_timestamp: int) -> TimestampOffset:
         """The entry with the largest timestamp <= target, or (-1, base offset) if none."""

@@ -34,6 +34,7 @@ import crc32c
 
 from kcli.clock import SYSTEM_CLOCK, Clock
 from kcli.protocol import batch as batchmod
+from kcli.protocol.batch import CRC_START, HEADER_SIZE, LOG_OVERHEAD, MAGIC_V2
 from kcli.storage import files, retention
 from kcli.storage.config import LONG_MAX, LogConfig
 from kcli.storage.epoch import LeaderEpochFileCache
@@ -49,17 +50,17 @@ from kcli.storage.errors import (
 )
 from kcli.storage.lookup import TimestampAndOffset, offset_for_timestamp
 from kcli.storage.recovery import RecoveryResult, load_segments
-from kcli.storage.segment import BatchInfo, FetchData, LogSegment, empty_fetch
+from kcli.storage.segment import FetchData, LogSegment, empty_fetch
 
 log = logging.getLogger(__name__)
 
-# baseOffset, batchLength, partitionLeaderEpoch, magic, crc, attributes, lastOffsetDelta,
-# baseTimestamp, maxTimestamp: the first 43 bytes of a batch header (layout in protocol/batch.py)
-_APPEND_HEADER = struct.Struct(">qiibIhiqq")
-_INT32 = struct.Struct(">i")
+# the whole 61-byte batch header (layout in protocol/batch.py)
+_HEADER = struct.Struct(">qiibIhiqqqhii")
 _BASE_LENGTH_EPOCH = struct.Struct(">qii")
-_RECORDS_COUNT_AT = 57
-_MIN_LENGTH = batchmod.HEADER_SIZE - batchmod.LOG_OVERHEAD
+_INT64 = struct.Struct(">q")
+_INT32_MAX = 2**31 - 1
+_MIN_LENGTH = HEADER_SIZE - LOG_OVERHEAD
+_crc32c = crc32c.crc32c
 
 
 @dataclass(slots=True)
@@ -108,7 +109,7 @@ class Log:
         self._unflushed_records = 0
         self._last_flush_ms = clock.time_ms()
         self._pending_deletes: list[tuple[int, LogSegment]] = []  # (due ms, segment)
-        self._roll_jitter_ms = self._new_jitter()
+        self._segments[-1].roll_jitter_ms = self._new_jitter()
 
     @classmethod
     def open(
@@ -175,7 +176,7 @@ class Log:
 
     def update_config(self, config: LogConfig) -> None:
         self.config = config
-        self._roll_jitter_ms = self._new_jitter()
+        self._segments[-1].roll_jitter_ms = self._new_jitter()
 
     def _new_jitter(self) -> int:
         jitter = min(self.config.segment_jitter_ms, self.config.segment_ms)
@@ -211,42 +212,49 @@ class Log:
         view = memoryview(batches)
         if view.ndim != 1 or view.itemsize != 1:
             view = view.cast("B")
-        log_append = self.config.log_append_time
+        config = self.config
+        log_append = config.log_append_time
         if view.readonly and (assign_offsets or log_append):
             view = memoryview(bytearray(view))
         n = len(view)
         if n == 0:
             return LogAppendInfo(-1, -1, -1, -1, -1, self.log_start_offset, 0, 0, 0)
+        if assign_offsets and not log_append and n >= HEADER_SIZE:
+            fast = self._append_one_batch(view, leader_epoch)
+            if fast is not None:
+                return fast
         parsed, records = self._validate(view, assign_offsets)
         now = self.clock.time_ms()
         if assign_offsets:
-            infos = self._assign_offsets(view, parsed, leader_epoch, now if log_append else -1)
             first_offset = self._leo
+            infos = self._assign_offsets(view, parsed, leader_epoch, now if log_append else -1)
         else:
-            infos = self._check_offsets(parsed)
             first_offset = parsed[0][1]
-        max_timestamp, offset_of_max = -1, -1
-        for info in infos:
-            if info.max_timestamp > max_timestamp:
-                max_timestamp, offset_of_max = info.max_timestamp, info.last_offset
-        last_offset = infos[-1].last_offset
-        segment = self._maybe_roll(
+            infos = self._check_offsets(parsed)
+        if len(infos) == 1:
+            last_offset, max_timestamp, _ = infos[0]
+            offset_of_max = last_offset
+        else:
+            max_timestamp, offset_of_max = -1, -1
+            for info in infos:
+                if info[1] > max_timestamp:
+                    max_timestamp, offset_of_max = info[1], info[0]
+            last_offset = infos[-1][0]
+        segment = self._segments[-1]
+        if segment.should_roll(
+            config,
             n,
             len(infos),
             max_timestamp=max_timestamp,
-            first_offset=first_offset,
             last_offset=last_offset,
-            now=now,
-        )
+            now_ms=now,
+        ):
+            segment = self._roll_for(first_offset, last_offset)
         segment.append(view, infos)
         self._leo = last_offset + 1
-        cache = self.leader_epoch_cache
-        for p, *_ in parsed:
-            base, _, epoch = _BASE_LENGTH_EPOCH.unpack_from(view, p)
-            if epoch >= 0 and epoch != cache.latest_epoch:
-                cache.assign(epoch, base)
+        self._note_epochs(view, [p[0] for p in parsed])
         self._unflushed_records += records
-        if self._unflushed_records >= self.config.flush_messages:
+        if self._unflushed_records >= config.flush_messages:
             self.flush()
         return LogAppendInfo(
             first_offset,
@@ -260,6 +268,57 @@ class Log:
             n,
         )
 
+    def _note_epochs(self, view: memoryview, positions: Sequence[int]) -> None:
+        """Record new leader epochs (from the batches' partitionLeaderEpoch) in the cache."""
+        cache = self.leader_epoch_cache
+        for p in positions:
+            base, _, epoch = _BASE_LENGTH_EPOCH.unpack_from(view, p)
+            if epoch >= 0 and epoch != cache.latest_epoch:
+                cache.assign(epoch, base)
+
+    def _append_one_batch(self, view: memoryview, leader_epoch: int | None) -> LogAppendInfo | None:
+        """The common produce case, one valid batch, with fewer steps; None sends anything
+        else (several batches, any failed check) down the general path, which reports it."""
+        config = self.config
+        _, length, _, magic, crc, _, delta, _, max_ts, _, _, _, count = _HEADER.unpack_from(view)
+        n = length + LOG_OVERHEAD
+        if (
+            n != len(view)
+            or magic != MAGIC_V2
+            or length < _MIN_LENGTH
+            or n > config.max_message_bytes
+            or n > config.segment_bytes
+            or count <= 0
+            or delta != count - 1
+            or config.message_timestamp_difference_max_ms < LONG_MAX
+            or _crc32c(view[CRC_START:n]) != crc
+        ):
+            return None
+        offset = self._leo
+        last_offset = offset + delta
+        segment = self._segments[-1]
+        if segment.size and (
+            segment.size > config.segment_bytes - n
+            or segment.indexes_full()
+            or last_offset - segment.base_offset > _INT32_MAX
+            or segment.roll_time_reached(max_ts, config.segment_ms, self.clock)
+        ):
+            segment = self._roll_for(offset, last_offset)
+        if leader_epoch is not None:
+            _BASE_LENGTH_EPOCH.pack_into(view, 0, offset, length, leader_epoch)
+            if leader_epoch >= 0 and leader_epoch != self.leader_epoch_cache.latest_epoch:
+                self.leader_epoch_cache.assign(leader_epoch, offset)
+        else:
+            _INT64.pack_into(view, 0, offset)
+        segment.append_one(view, last_offset, max_ts)
+        self._leo = last_offset + 1
+        self._unflushed_records += count
+        if self._unflushed_records >= config.flush_messages:
+            self.flush()
+        return LogAppendInfo(
+            offset, last_offset, max_ts, last_offset, -1, self.log_start_offset, 1, count, n
+        )
+
     def _validate(
         self, view: memoryview, assign_offsets: bool
     ) -> tuple[list[tuple[int, int, int, int, int]], int]:
@@ -269,14 +328,13 @@ class Log:
         parsed: list[tuple[int, int, int, int, int]] = []
         records = 0
         pos = 0
+        unpack = _HEADER.unpack_from
         while pos < n:
-            if n - pos < batchmod.HEADER_SIZE:
+            if n - pos < HEADER_SIZE:
                 raise CorruptRecordError(f"{n - pos} trailing bytes are not a record batch")
-            base, length, _epoch, magic, crc, _attrs, delta, _first_ts, max_ts = (
-                _APPEND_HEADER.unpack_from(view, pos)
-            )
-            size = length + batchmod.LOG_OVERHEAD
-            if magic != batchmod.MAGIC_V2:
+            base, length, _, magic, crc, _, delta, _, max_ts, _, _, _, count = unpack(view, pos)
+            size = length + LOG_OVERHEAD
+            if magic != MAGIC_V2:
                 raise CorruptRecordError(f"unsupported record batch magic {magic}")
             if length < _MIN_LENGTH or pos + size > n:
                 raise CorruptRecordError(f"record batch length {length} does not fit the data")
@@ -285,9 +343,8 @@ class Log:
                     f"The record batch size in the append to {self.topic_partition} is {size} "
                     f"bytes which exceeds the maximum configured value of {max_message}."
                 )
-            if crc32c.crc32c(view[pos + batchmod.CRC_START : pos + size]) != crc:
+            if _crc32c(view[pos + CRC_START : pos + size]) != crc:
                 raise CorruptRecordError(f"record batch at byte {pos} fails its CRC check")
-            (count,) = _INT32.unpack_from(view, pos + _RECORDS_COUNT_AT)
             if delta < 0 or (assign_offsets and (count <= 0 or delta != count - 1)):
                 raise InvalidRecordError(
                     f"record count {count} does not match lastOffsetDelta {delta}"
@@ -300,7 +357,8 @@ class Log:
                 f"Message batch size is {n} bytes in append to partition {self.topic_partition} "
                 f"which exceeds the maximum configured segment size of {self.config.segment_bytes}."
             )
-        self._check_timestamps(view, parsed)
+        if self.config.message_timestamp_difference_max_ms < LONG_MAX:
+            self._check_timestamps(view, parsed)
         return parsed, records
 
     def _assign_offsets(
@@ -309,22 +367,27 @@ class Log:
         parsed: Sequence[tuple[int, int, int, int, int]],
         leader_epoch: int | None,
         log_append_time: int,
-    ) -> list[BatchInfo]:
+    ) -> list[tuple[int, int, int]]:
+        """Patch base offsets (and epoch, LogAppendTime); [(last offset, max ts, size)]."""
         offset = self._leo
-        infos: list[BatchInfo] = []
+        infos: list[tuple[int, int, int]] = []
+        pack = _BASE_LENGTH_EPOCH.pack_into
         for p, _base, delta, max_ts, size in parsed:
-            batchmod.set_base_offset(view, p, offset)
             if leader_epoch is not None:
-                batchmod.set_partition_leader_epoch(view, p, leader_epoch)
+                pack(view, p, offset, size - LOG_OVERHEAD, leader_epoch)
+            else:
+                batchmod.set_base_offset(view, p, offset)
+            offset += delta + 1
             if log_append_time >= 0:
                 batchmod.set_log_append_time(view, p, log_append_time)
-            offset += delta + 1
-            infos.append(
-                BatchInfo(offset - 1, max_ts if log_append_time < 0 else log_append_time, size)
-            )
+                infos.append((offset - 1, log_append_time, size))
+            else:
+                infos.append((offset - 1, max_ts, size))
         return infos
 
-    def _check_offsets(self, parsed: Sequence[tuple[int, int, int, int, int]]) -> list[BatchInfo]:
+    def _check_offsets(
+        self, parsed: Sequence[tuple[int, int, int, int, int]]
+    ) -> list[tuple[int, int, int]]:
         first_offset = parsed[0][1]
         if first_offset < self._leo:
             raise UnexpectedAppendOffsetError(
@@ -332,7 +395,7 @@ class Log:
                 f"{first_offset} is less than the next offset {self._leo}."
             )
         expected = first_offset
-        infos: list[BatchInfo] = []
+        infos: list[tuple[int, int, int]] = []
         for _p, base, delta, max_ts, size in parsed:
             if base < expected:
                 raise OffsetsOutOfOrderError(
@@ -340,13 +403,13 @@ class Log:
                     f"batch at {base} after offset {expected - 1}"
                 )
             expected = base + delta + 1
-            infos.append(BatchInfo(expected - 1, max_ts, size))
+            infos.append((expected - 1, max_ts, size))
         return infos
 
     def _check_timestamps(self, view: memoryview, parsed: Sequence[tuple[int, ...]]) -> None:
         """`message.timestamp.difference.max.ms` for CreateTime topics, on batch timestamps."""
         limit = self.config.message_timestamp_difference_max_ms
-        if limit >= LONG_MAX or self.config.log_append_time:
+        if self.config.log_append_time:
             return
         now = self.clock.time_ms()
         for p, *_ in parsed:
@@ -358,35 +421,12 @@ class Log:
                         f"broker's time {now} by more than {limit} ms"
                     )
 
-    def _maybe_roll(
-        self,
-        size: int,
-        batches: int,
-        *,
-        max_timestamp: int,
-        first_offset: int,
-        last_offset: int,
-        now: int,
-    ) -> LogSegment:
-        """Kafka's shouldRoll: size, segment.ms (+ jitter), index room, relative offset range."""
-        seg = self._segments[-1]
-        cfg = self.config
-        if (
-            seg.size > cfg.segment_bytes - size
-            or (
-                seg.size > 0
-                and seg.time_waited_for_roll(now, max_timestamp)
-                > cfg.segment_ms - self._roll_jitter_ms
+    def _roll_for(self, first_offset: int, last_offset: int) -> LogSegment:
+        seg = self.roll(first_offset)
+        if not seg.can_hold(last_offset):
+            raise LogSegmentOffsetOverflowError(
+                f"offsets {first_offset}..{last_offset} do not fit one segment"
             )
-            or seg.offset_index.room() < batches
-            or seg.time_index.room() < batches
-            or not seg.can_hold(last_offset)
-        ):
-            seg = self.roll(first_offset)
-            if not seg.can_hold(last_offset):
-                raise LogSegmentOffsetOverflowError(
-                    f"offsets {first_offset}..{last_offset} do not fit one segment"
-                )
         return seg
 
     def roll(self, expected_next_offset: int | None = None) -> LogSegment:
@@ -411,7 +451,7 @@ class Log:
         )
         self._segments.append(segment)
         self._bases.append(new_base)
-        self._roll_jitter_ms = self._new_jitter()
+        self._segments[-1].roll_jitter_ms = self._new_jitter()
         self.flush(new_base)
         return segment
 

@@ -29,6 +29,7 @@ from typing import BinaryIO, NamedTuple
 
 import crc32c
 
+from kcli.clock import Clock
 from kcli.protocol.batch import (
     CRC_START,
     HEADER_SIZE,
@@ -38,6 +39,7 @@ from kcli.protocol.batch import (
     parse_header,
 )
 from kcli.storage import files
+from kcli.storage.config import LogConfig
 from kcli.storage.index import OffsetIndex, TimeIndex, TimestampOffset
 
 _SCAN_CHUNK = 16 * 1024  # header scans read this much at a time
@@ -124,6 +126,7 @@ class LogSegment:
             max_index_size,
         )
         self.created_ms = created_ms
+        self.roll_jitter_ms = 0
         self._bytes_since_index_entry = 0
         self._max_ts = TimestampOffset(-1, -1)  # (max timestamp so far, batch last offset)
         self._rolling_based_ts: int | None = None
@@ -198,37 +201,103 @@ class LogSegment:
             return message_timestamp - self._rolling_based_ts
         return now_ms - self.created_ms
 
+    def roll_time_reached(self, message_timestamp: int, segment_ms: int, clock: Clock) -> bool:
+        """segment.ms (less jitter) has passed for this segment; reads the clock only when the
+        segment's first timestamp is unknown."""
+        first = self._rolling_based_ts
+        if first is not None and first >= 0:
+            return message_timestamp - first > segment_ms - self.roll_jitter_ms
+        return self.time_waited_for_roll(clock.time_ms(), message_timestamp) > (
+            segment_ms - self.roll_jitter_ms
+        )
+
+    def indexes_full(self) -> bool:
+        return self.offset_index.room() < 1 or self.time_index.room() < 1
+
     def can_hold(self, offset: int) -> bool:
         return 0 <= offset - self.base_offset <= _INT32_MAX
 
     # -- append ----------------------------------------------------------------------------
 
-    def append(self, data: memoryview | bytes | bytearray, batches: Sequence[BatchInfo]) -> None:
-        """Write validated batches at the end in one write and index them."""
+    def should_roll(
+        self,
+        config: LogConfig,
+        size: int,
+        batches: int,
+        *,
+        max_timestamp: int,
+        last_offset: int,
+        now_ms: int,
+    ) -> bool:
+        """Kafka's shouldRoll for an append of `size` bytes in `batches` batches: segment.bytes,
+        segment.ms (less the jitter), room in both indexes, relative offsets in int32."""
+        return (
+            self._size > config.segment_bytes - size
+            or (
+                self._size > 0
+                and self.time_waited_for_roll(now_ms, max_timestamp)
+                > config.segment_ms - self.roll_jitter_ms
+            )
+            or self.offset_index.room() < batches
+            or self.time_index.room() < batches
+            or last_offset - self.base_offset > _INT32_MAX
+        )
+
+    def append(
+        self,
+        data: memoryview | bytes | bytearray,
+        batches: Sequence[tuple[int, int, int]] | Sequence[BatchInfo],
+    ) -> None:
+        """Write validated batches at the end in one write and index them.
+
+        `batches` gives (last offset, max timestamp, size) of each batch, in order.
+        """
         position = self._size
-        view = memoryview(data)
-        total = len(view)
-        written = os.pwrite(self.fd, view, position)
+        total = len(data)
+        written = os.pwrite(self.fd, data, position)
         while written < total:  # regular files rarely write short, but the API allows it
-            written += os.pwrite(self.fd, view[written:], position + written)
-        if self._rolling_based_ts is None and self._size == 0 and batches:
-            self._rolling_based_ts = batches[0].max_timestamp
-        for info in batches:
-            if info.max_timestamp > self._max_ts.timestamp:
-                self._max_ts = TimestampOffset(info.max_timestamp, info.last_offset)
-            if (
-                self._bytes_since_index_entry > self.index_interval_bytes
-                and not self.offset_index.is_full()
-                and not self.time_index.is_full()
-            ):  # a full index only makes lookups scan further; the Log rolls before that
-                self.offset_index.append(info.last_offset, position)
-                self.time_index.maybe_append(self._max_ts.timestamp, self._max_ts.offset)
-                self._bytes_since_index_entry = 0
-            position += info.size
-            self._bytes_since_index_entry += info.size
+            written += os.pwrite(self.fd, memoryview(data)[written:], position + written)
+        if self._rolling_based_ts is None and position == 0:
+            self._rolling_based_ts = batches[0][1]
+        interval = self.index_interval_bytes
+        since = self._bytes_since_index_entry
+        max_ts = self._max_ts
+        for last_offset, max_timestamp, size in batches:
+            if max_timestamp > max_ts[0]:
+                max_ts = TimestampOffset(max_timestamp, last_offset)
+            if since > interval and self.offset_index.room() > 0 and self.time_index.room() > 0:
+                # (a full index only makes lookups scan further; the Log rolls before that)
+                self.offset_index.append(last_offset, position)
+                self.time_index.maybe_append(max_ts[0], max_ts[1])
+                since = 0
+            position += size
+            since += size
+        self._bytes_since_index_entry = since
+        self._max_ts = max_ts
         self._size = position
-        if batches:
-            self._next_offset = batches[-1].last_offset + 1
+        self._next_offset = batches[-1][0] + 1
+
+    def append_one(self, data: memoryview, last_offset: int, max_timestamp: int) -> None:
+        """`append` for exactly one batch (the produce fast path)."""
+        position = self._size
+        total = len(data)
+        written = os.pwrite(self.fd, data, position)
+        while written < total:
+            written += os.pwrite(self.fd, data[written:], position + written)
+        if position == 0 and self._rolling_based_ts is None:
+            self._rolling_based_ts = max_timestamp
+        if max_timestamp > self._max_ts[0]:
+            self._max_ts = TimestampOffset(max_timestamp, last_offset)
+        if self._bytes_since_index_entry > self.index_interval_bytes and self.time_index.room() > 0:
+            if self.offset_index.append_next(last_offset - self.base_offset, position):
+                self.time_index.maybe_append(self._max_ts[0], self._max_ts[1])
+                self._bytes_since_index_entry = total
+            else:
+                self._bytes_since_index_entry += total
+        else:
+            self._bytes_since_index_entry += total
+        self._size = position + total
+        self._next_offset = last_offset + 1
 
     def append_batches(self, data: bytes | bytearray | memoryview) -> None:
         """Append already-offset batches (cleaner, tests): parses headers, checks nothing else."""
