@@ -158,13 +158,13 @@ class TopicCommandOptions:
 
     def _check_invalid_combinations(self) -> None:
         given = self._given()
-        report = {
+        report = (  # Kafka's checking order
             "under-replicated-partitions",
             "unavailable-partitions",
             "under-min-isr-partitions",
             "at-min-isr-partitions",
             "topics-with-overrides",
-        }
+        )
         allowed_with: dict[str, set[str]] = {
             "config": {"alter", "create"},
             "delete-config": {"alter"},
@@ -178,7 +178,7 @@ class TopicCommandOptions:
         }
         extra_conflicts: dict[str, set[str]] = {
             "delete-config": {"bootstrap-server"},
-            **{name: report - {name} for name in report},
+            **{name: set(report) - {name} for name in report},
         }
         if "create" in given:
             extra_conflicts["replica-assignment"] = {"partitions", "replication-factor"}
