@@ -135,5 +135,6 @@ def test_send_error_line() -> None:
     assert line.startswith("[")
     assert line.split("] ", 1)[1] == (
         "ERROR Error when sending message to topic t with key: null, value: 5 bytes with error: "
-        "Local: Message timed out (org.apache.kafka.clients.producer.internals.ErrorLoggingCallback)"
+        "Local: Message timed out "
+        "(org.apache.kafka.clients.producer.internals.ErrorLoggingCallback)"
     )

@@ -89,7 +89,7 @@ def test_null_marker() -> None:
 
 
 def test_bad_configuration() -> None:
-    with pytest.raises(ConfigError, match="headers.delimiter and headers.separator"):
+    with pytest.raises(ConfigError, match=r"headers\.delimiter and headers\.separator"):
         reader(parse_headers="true", headers_delimiter=",")
     with pytest.raises(ConfigError, match="Unknown --property"):
         reader(print_key="true")

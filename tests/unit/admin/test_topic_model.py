@@ -143,7 +143,7 @@ def test_select_topics_sorts_and_filters() -> None:
 def test_ensure_topic_exists() -> None:
     ensure_topic_exists([], None, True)
     ensure_topic_exists([], "x", False)
-    with pytest.raises(TopicCommandError, match="^Topic 'x' does not exist as expected$"):
+    with pytest.raises(TopicCommandError, match=r"^Topic 'x' does not exist as expected$"):
         ensure_topic_exists([], "x", True)
 
 
