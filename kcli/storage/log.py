@@ -50,7 +50,7 @@ from kcli.storage.errors import (
 )
 from kcli.storage.lookup import TimestampAndOffset, offset_for_timestamp
 from kcli.storage.recovery import RecoveryResult, load_segments
-from kcli.storage.segment import FetchData, LogSegment, empty_fetch
+from kcli.storage.segment import FetchData, LogSegment, empty_fetch, whole_batches_size
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +203,8 @@ class Log:
         patching each batch's base offset in place, `leader_epoch` (if given) is stamped into
         partitionLeaderEpoch, and LogAppendTime is applied when the topic uses it. A read-only
         buffer is copied first. Follower (`assign_offsets=False`): offsets are kept and must
-        start at or after the log end offset and increase.
+        start at or after the log end offset and increase; a cut batch at the end of the data
+        (fetch responses end so) is ignored.
 
         Raises CorruptRecordError (InvalidRecordError for a count/offset-delta mismatch),
         RecordTooLargeError, RecordBatchTooLargeError, UnexpectedAppendOffsetError or
@@ -216,6 +217,8 @@ class Log:
         log_append = config.log_append_time
         if view.readonly and (assign_offsets or log_append):
             view = memoryview(bytearray(view))
+        if not assign_offsets:  # a fetch response may end in a cut batch: drop it (Kafka alike)
+            view = view[: whole_batches_size(view)]
         n = len(view)
         if n == 0:
             return LogAppendInfo(-1, -1, -1, -1, -1, self.log_start_offset, 0, 0, 0)

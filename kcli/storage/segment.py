@@ -45,7 +45,7 @@ from kcli.storage.index import OffsetIndex, TimeIndex, TimestampOffset
 _SCAN_CHUNK = 16 * 1024  # header scans read this much at a time
 _RECOVER_CHUNK = 1024 * 1024
 _INT32_MAX = 2**31 - 1
-_LAST_DELTA = struct.Struct(">i")
+_LENGTH = struct.Struct(">i")
 
 
 class BatchInfo(NamedTuple):
@@ -526,6 +526,13 @@ class LogSegment:
             path.unlink(missing_ok=True)
 
 
-def last_offset_delta(buf: bytes | bytearray | memoryview, pos: int) -> int:
-    (delta,) = _LAST_DELTA.unpack_from(buf, pos + 23)
-    return int(delta)
+def whole_batches_size(buf: bytes | bytearray | memoryview) -> int:
+    """Bytes of `buf` made of whole batches by their length fields (a fetch response's data
+    may end in a cut batch: Kafka's readers stop there)."""
+    pos, end = 0, len(buf)
+    while end - pos >= LOG_OVERHEAD:
+        (length,) = _LENGTH.unpack_from(buf, pos + 8)
+        if length < 0 or pos + LOG_OVERHEAD + length > end:
+            break
+        pos += LOG_OVERHEAD + length
+    return pos

@@ -144,7 +144,12 @@ def test_follower_append_keeps_offsets_and_checks_order(tmp_path: Path) -> None:
         log.append(batch(2, base_offset=20) + batch(1, base_offset=21), assign_offsets=False)
     assert log.log_end_offset == 12
     log.append(batch(1, base_offset=15), assign_offsets=False)  # gaps are allowed
-    assert [r[0] for r in read_all(log, 10)] == [10, 11, 15]
+    cut = batch(1, base_offset=16) + batch(2, base_offset=17)[:-3]  # fetch data ends mid-batch
+    info = log.append(cut, assign_offsets=False)
+    assert (info.last_offset, info.num_batches, log.log_end_offset) == (16, 1, 17)
+    log.append(batch(1, base_offset=17)[:30], assign_offsets=False)
+    assert log.log_end_offset == 17
+    assert [r[0] for r in read_all(log, 10)] == [10, 11, 15, 16]
 
 
 def test_log_append_time(tmp_path: Path) -> None:
