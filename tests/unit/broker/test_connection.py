@@ -83,3 +83,22 @@ def test_oversized_frame_closes_only_that_connection() -> None:
         return data
 
     assert asyncio.run(main()) == b""  # closed without an answer
+
+
+def test_a_handler_may_send_no_response() -> None:
+    """acks=0 Produce answers nothing; the next response is still the next one written."""
+
+    async def main() -> int:
+        async def silent(ctx: Any, header: Any, request: Any) -> None:
+            return None
+
+        reader, writer = await _serve_pair({3: Handler(3, 0, 12, silent, "silent")})
+        meta = encode_body(MetadataRequest(topics=None, allow_auto_topic_creation=False))
+        writer.write(
+            frame(request_frame(3, 4, 1, meta, False)) + frame(request_frame(18, 9, 2, b"", True))
+        )
+        (corr,) = struct.unpack_from(">i", await _read_frame(reader))
+        writer.close()
+        return int(corr)
+
+    assert asyncio.run(main()) == 2
