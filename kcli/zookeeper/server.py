@@ -372,17 +372,22 @@ class ZooKeeperServer:
                 self.close_session(sid)
 
     async def _purger(self) -> None:
-        loop = asyncio.get_running_loop()
-        assert self.snap is not None
         while True:
             await asyncio.sleep(self.config.purge_interval_hours * 3600)
-            log.info("Purge task started.")
-            try:
-                await loop.run_in_executor(
-                    self._snap_executor, self.snap.purge, self.config.snap_retain_count
-                )
-            except OSError as exc:
-                log.error("Purge failed: %s", exc)
+            await self.purge()
+
+    async def purge(self) -> None:
+        """Autopurge: keep autopurge.snapRetainCount snapshots and the logs they need."""
+        assert self.snap is not None
+        log.info("Purge task started.")
+        try:
+            removed = await asyncio.get_running_loop().run_in_executor(
+                self._snap_executor, self.snap.purge, self.config.snap_retain_count
+            )
+        except OSError as exc:
+            log.error("Purge failed: %s", exc)
+            return
+        log.info("Purge task completed: %d files removed.", len(removed))
 
     def _fatal(self, exc: BaseException) -> None:
         log.error("Severe unrecoverable error writing the txn log, exiting: %s", exc)
