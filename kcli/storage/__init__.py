@@ -2,8 +2,8 @@
 
 Modules (each states its files, byte layouts and contract in its docstring):
 
-    files.py       names: segments `<20-digit base offset>.log|.index|.timeindex`, suffixes
-                   `.deleted`/`.cleaned`/`.swap`, checkpoints, `.kafka_cleanshutdown`, TopicPartition
+    files.py       names: segments `<20-digit base offset>.log|.index|.timeindex`, the suffixes
+                   `.deleted`/`.cleaned`/`.swap`, checkpoints, clean-shutdown marker; TopicPartition
     config.py      LogConfig: topic configs with Kafka's names, defaults and broker synonyms
     index.py       OffsetIndex (.index) and TimeIndex (.timeindex), memory-mapped
     segment.py     LogSegment (one .log + its indexes), FetchData (a file region for sendfile)
@@ -14,7 +14,8 @@ Modules (each states its files, byte layouts and contract in its docstring):
     retention.py   retention decisions, pure functions of (segments, config, now)
     recovery.py    loading a partition dir: leftovers, swaps, index checks, crash recovery
     manager.py     LogManager: log dirs, create/delete/lookup, startup/shutdown, periodic passes
-    cleaner.py     the log cleaner (compaction), run through LogManager.run_cleaner_pass
+    cleaner.py     the log cleaner (compaction; plans in cleaner_plan.py), run through
+                   LogManager.run_cleaner_pass
     errors.py      storage exceptions (the broker maps them to Kafka error codes)
 
 Typical broker use:
