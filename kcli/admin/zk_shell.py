@@ -9,6 +9,7 @@ prints zkCli's one-line message on the error stream and returns False.
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,8 +85,8 @@ def parse_command(words: list[str]) -> Parsed:
     rest = iter(words[1:])
     for word in rest:
         letter = word[1:] if len(word) == 2 and word.startswith("-") else ""
-        if letter and letter in spec.flags:
-            flags.add(letter)
+        if len(word) > 1 and word[0] == "-" and spec.flags and set(word[1:]) <= set(spec.flags):
+            flags.update(word[1:])  # `-s`, or grouped as `-es`
         elif letter and letter in spec.valued:
             value = next(rest, None)
             if value is None:
@@ -188,8 +189,6 @@ class ZkShell:
 
     def _emit(self, text: str, json_data: Any) -> None:
         if self.output_format == "json":
-            import json
-
             self.out(json.dumps(json_data, indent=2))
         else:
             self.out(text)

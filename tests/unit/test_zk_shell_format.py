@@ -99,6 +99,7 @@ def test_parse_command_options_anywhere_and_usage() -> None:
     parsed = parse_command(["ls", "/", "-s", "-R"])
     assert parsed.flags == {"s", "R"}
     assert parsed.args == ["/"]
+    assert parse_command(["create", "-es", "/a-"]).flags == {"e", "s"}
     parsed = parse_command(["set", "-v", "3", "/a", "-5"])
     assert parsed.values == {"v": "3"}
     assert parsed.args == ["/a", "-5"]  # data that looks like a number stays data
