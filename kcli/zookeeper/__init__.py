@@ -1,1 +1,16 @@
-"""The bundled ZooKeeper-protocol server: jute codec, data tree, sessions, watches, persistence."""
+"""The bundled ZooKeeper-protocol server: jute codec, data tree, sessions, watches, persistence.
+
+Modules, from the wire inwards (names follow Apache ZooKeeper's classes):
+
+    connection.py  ServerCnxn: framing, four-letter words, ordered/held output per connection
+    handshake.py   ConnectRequest -> session create/reattach; auth packets
+    server.py      ZooKeeperServer: request pipeline, group commit, snapshots, expiry, purge
+    prep.py        PrepRequestProcessor: write requests -> txns (validation, error codes)
+    final.py       FinalRequestProcessor: read replies and write responses (multi results)
+    datatree.py    DataTree: znodes, Stat rules, ephemerals, watches; applies txns
+    database.py    ZKDatabase: tree + sessions, snapshot (de)serialisation, log replay
+    sessions.py    SessionTracker: ids, passwords, tickTime expiry buckets
+    jute.py, records.py, txn.py   the byte layouts (sans-I/O)
+    persistence/   txn log and snapshot files in ZooKeeper's on-disk format
+    config.py, fourletter.py, runner.py   properties, 4lw text, process lifecycle
+"""
