@@ -125,7 +125,7 @@ def test_prompt_commands_history_and_completion(zk: Any, home: Path) -> None:
         again.close(force=True)
 
 
-def test_command_completion_watch_and_close(zk: Any, home: Path) -> None:
+def test_command_completion_watch_close_and_keys(zk: Any, home: Path) -> None:
     child = spawn(zk, home)
     try:
         prompt(child, 0)
@@ -148,6 +148,12 @@ def test_command_completion_watch_and_close(zk: Any, home: Path) -> None:
         prompt(child, 6)
         child.sendline("deleteall /watched")
         prompt(child, 7)
-        finish(child)
+        child.send("ls /half-typed")
+        child.sendcontrol("c")  # Ctrl-C drops the line, not the shell
+        prompt(child, 7)
+        child.sendcontrol("d")  # Ctrl-D on an empty line leaves
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
     finally:
         child.close(force=True)
