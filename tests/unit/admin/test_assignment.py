@@ -23,7 +23,7 @@ class Draws(random.Random):
         super().__init__(0)
         self.values = list(values)
 
-    def randrange(self, *args: object, **kwargs: object) -> int:  # type: ignore[override]
+    def randrange(self, *args: object, **kwargs: object) -> int:
         return self.values.pop(0)
 
 

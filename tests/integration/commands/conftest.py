@@ -1,0 +1,74 @@
+"""One bundled ZooKeeper and three kcli brokers per module (under a chroot of their own), and a
+helper that runs `kcli` as a user does. Every process is stopped by the fixture that started it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from kazoo.client import KazooClient
+
+from kcli.testing.broker import KcliBroker, bootstrap_servers, cluster
+from kcli.testing.process import kcli_argv
+from kcli.testing.zookeeper import EmbeddedZooKeeper
+
+_names = itertools.count()
+
+
+@dataclass
+class Cluster:
+    zookeeper: str  # connect string with the chroot
+    bootstrap: str
+    brokers: list[KcliBroker]
+    kazoo: KazooClient
+
+
+@pytest.fixture(scope="module")
+def zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedZooKeeper]:
+    server = EmbeddedZooKeeper(tmp_path_factory.mktemp("zk"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def kafka(
+    zookeeper: EmbeddedZooKeeper, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    connect = f"{zookeeper.connect_string}/kcli-commands"
+    with cluster(tmp_path_factory.mktemp("brokers"), connect, size=3) as brokers:
+        client = KazooClient(hosts=connect, timeout=10.0)
+        client.start(timeout=15)
+        try:
+            yield Cluster(connect, bootstrap_servers(brokers), brokers, client)
+        finally:
+            client.stop()
+            client.close()
+
+
+@pytest.fixture
+def topic_name() -> str:
+    """A topic name no other test in the module uses."""
+    return f"topic-{next(_names)}"
+
+
+def kcli(
+    *args: str, stdin: str | None = None, timeout: float = 60.0
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        kcli_argv(*args), input=stdin, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def lines(text: str) -> list[str]:
+    return text.splitlines()
+
+
+__all__ = ["Cluster", "Path", "kcli", "lines"]
