@@ -83,7 +83,7 @@ class Lab:
         bin_dir = str(Path(sys.executable).parent)
         env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
         if shutil.which("kcli", path=env["PATH"]) is None:
-            shim_dir = self.work_dir / ".labkit-bin"
+            shim_dir = self.work_dir / "logs" / "bin"
             shim_dir.mkdir(parents=True, exist_ok=True)
             shim = shim_dir / "kcli"
             shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m kcli "$@"\n')
@@ -111,7 +111,7 @@ class Lab:
             key = line.split("=", 1)[0].strip()
             lines.append(f"{key}={changed.pop(key)}" if key in changed else line)
         lines += [f"{k}={v}" for k, v in changed.items()]
-        target = self.work_dir / "generated" / name
+        target = self.work_dir / "data" / "config" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text("\n".join(lines) + "\n")
         self.env[env_var] = str(target)
