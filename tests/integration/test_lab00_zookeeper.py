@@ -110,3 +110,33 @@ def test_interrupt_stops_everything_started(tmp_path: Path) -> None:
     assert proc.returncode == 130, seen + rest
     assert "Interrupted" in rest
     wait_until(lambda: not pid_alive(zookeeper_pid), timeout=10, what="ZooKeeper to be gone")
+
+
+MINI_LAB = """
+import sys
+sys.path.insert(0, {lib!r})
+from labkit import Lab
+
+lab = Lab(__file__, "mini lab")
+with lab:
+    lab.start("Start something long-running", "serve.sh", name="server")
+    lab.step("A step whose check fails", "hello.sh", expect=["goodbye"])
+    lab.step("Never reached", "hello.sh")
+"""
+
+
+def test_labkit_failed_check_exits_1_and_stops_what_it_started(tmp_path: Path) -> None:
+    # The runner every lab shares: a failed check ends the lab with status 1, after cleanup.
+    (tmp_path / "serve.sh").write_text("#!/usr/bin/env bash\nexec sleep 300\n")
+    (tmp_path / "hello.sh").write_text("#!/usr/bin/env bash\necho hello\n")
+    walkthrough = tmp_path / "walkthrough.py"
+    walkthrough.write_text(MINI_LAB.format(lib=str(ROOT / "labs" / "lib")))
+    res = subprocess.run(
+        [sys.executable, str(walkthrough), "--auto"], capture_output=True, text=True, timeout=60
+    )
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "✗ Step 2 failed: expected to see 'goodbye'" in res.stderr
+    assert "Never reached" not in res.stdout
+    match = re.search(r"server is running \(pid (\d+)", res.stdout)
+    assert match, res.stdout
+    assert not pid_alive(int(match.group(1)))
