@@ -28,6 +28,7 @@ from kio.serial import entity_reader, entity_writer
 from kio.serial.errors import SerialError
 
 from kcli.protocol.api_keys import FLEXIBLE_FROM_WITHOUT_KIO, ApiKey
+from kcli.protocol.bounds import check_request_bounds
 from kcli.protocol.errors import InvalidRequest
 
 _FIXED = struct.Struct(">hhi")
@@ -156,8 +157,18 @@ def decode_request_body(header: RequestHeader, frame: bytes | memoryview) -> Any
     if cls is None:
         raise InvalidRequest(f"no schema for api key {header.api_key} version {header.api_version}")
     try:
+        check_request_bounds(cls, frame, header.size)  # kio's native reader trusts array counts
         body, _ = _reader(cls)(frame, header.size)
-    except (SerialError, ValueError, TypeError, IndexError, OverflowError) as exc:
+    except (
+        InvalidRequest,
+        SerialError,
+        ValueError,
+        TypeError,
+        IndexError,
+        KeyError,
+        OverflowError,
+    ) as exc:
+        # KeyError: kio refuses tagged fields it does not know (Kafka would skip them).
         raise InvalidRequest(
             f"Error getting request for apiKey: {header.api_key}, "
             f"apiVersion: {header.api_version}: {exc}"

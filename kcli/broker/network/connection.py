@@ -105,6 +105,10 @@ class KafkaConnection(asyncio.Protocol):
             except KafkaProtocolError as exc:
                 self._close(str(exc))
                 return
+            except Exception as exc:  # a bug costs this connection, never the broker
+                log.exception("Unexpected error processing a request from %s", self._peer())
+                self._close(repr(exc))
+                return
             if outgoing is not None and not self._closed:
                 await self._write(outgoing)
 
