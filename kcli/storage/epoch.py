@@ -32,15 +32,14 @@ class LeaderEpochFileCache:
             entries = []
         self._epochs: list[int] = [e for e, _ in entries]
         self._offsets: list[int] = [o for _, o in entries]
+        self.latest_epoch: int | None = self._epochs[-1] if self._epochs else None
 
     def entries(self) -> list[tuple[int, int]]:
         return list(zip(self._epochs, self._offsets, strict=True))
 
-    @property
-    def latest_epoch(self) -> int | None:
-        return self._epochs[-1] if self._epochs else None
-
     def _flush(self) -> None:
+        """Persist after every change (and refresh `latest_epoch`, read per append)."""
+        self.latest_epoch = self._epochs[-1] if self._epochs else None
         self._file.write(self.entries())
 
     def assign(self, epoch: int, start_offset: int) -> None:
