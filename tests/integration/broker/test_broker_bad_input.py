@@ -57,6 +57,10 @@ CASES: dict[str, Callable[[socket.socket], None]] = {
     "unknown api key": lambda s: s.sendall(_frame(_header(999, 0))),
     "unsupported metadata version": lambda s: s.sendall(_frame(_header(3, 13, flexible=True))),
     "undecodable body": lambda s: s.sendall(_frame(_header(3, 12, flexible=True) + b"\xff" * 9)),
+    # A compact array claiming 2^32 - 2 topics: kio alone would try to allocate ~34 GB.
+    "huge array count": lambda s: s.sendall(
+        _frame(_header(3, 12, flexible=True) + b"\xff\xff\xff\xff\x0f" + b"\x00" * 8)
+    ),
 }
 
 
