@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kcli.testing.process import port_open
 from labkit.processes import (
     Background,
     LabFailed,
     Port,
     Refused,
-    accepts,
     free_port,
     port_in_use,
     wait_for,
@@ -248,7 +248,7 @@ class Lab:
         probes: list[Callable[[], bool]] = []
         if ready_port is not None:
             port = self.port(ready_port)
-            probes.append(lambda: accepts(port))
+            probes.append(lambda: port_open("127.0.0.1", port))
         if ready is not None:
             probes.append(ready)
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+from kcli.testing.process import free_port, port_open, wait_until
+
+__all__ = ["Background", "LabFailed", "Port", "Refused", "free_port", "port_in_use", "wait_for"]
 
 
 @dataclass(frozen=True)
@@ -27,11 +30,9 @@ class Refused(Exception):
 
 
 def port_in_use(port: int) -> bool:
-    """True if something listens on `port` (loopback or wildcard)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.settimeout(0.5)
-        if probe.connect_ex(("127.0.0.1", port)) == 0:
-            return True
+    """True if something listens on `port`, on loopback or on any address."""
+    if port_open("127.0.0.1", port):
+        return True
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as bind:
         bind.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -41,19 +42,12 @@ def port_in_use(port: int) -> bool:
     return False
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise LabFailed(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(0.1)
+    """kcli.testing's wait_until, failing the lab's step instead of raising TimeoutError."""
+    try:
+        wait_until(predicate, timeout, interval=0.1, what=what)
+    except TimeoutError as exc:
+        raise LabFailed(str(exc)) from None
 
 
 @dataclass
@@ -97,9 +91,3 @@ class Background:
                 self.proc.kill()
                 self.proc.wait(5)
         return self.proc.returncode
-
-
-def accepts(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
