@@ -213,6 +213,12 @@ def _derive_listeners(
         )
     else:
         advertised = listeners
+    for e in advertised:
+        if e.host in ("0.0.0.0", "::"):
+            raise ConfigError(
+                f"requirement failed: advertised.listeners cannot use the nonroutable "
+                f"meta-address {e.host}. Use a routable IP address."
+            )
     # An empty host binds every interface; clients are told the canonical host name instead.
     advertised = tuple(
         e if e.host else EndPoint(e.listener_name, e.security_protocol, socket.getfqdn(), e.port)

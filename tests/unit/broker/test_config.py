@@ -158,3 +158,16 @@ def test_config_is_frozen() -> None:
         config.broker_id = 3  # type: ignore[misc]
     with pytest.raises(TypeError):
         config.values["broker.id"] = 3  # type: ignore[index]
+
+
+def test_wildcard_address_cannot_be_advertised() -> None:
+    with pytest.raises(ConfigError, match=r"nonroutable meta-address 0\.0\.0\.0"):
+        from_properties({**ZK, "listeners": "PLAINTEXT://0.0.0.0:9092"})
+    ok = from_properties(
+        {
+            **ZK,
+            "listeners": "PLAINTEXT://0.0.0.0:9092",
+            "advertised.listeners": "PLAINTEXT://127.0.0.1:9092",
+        }
+    )
+    assert ok.listeners[0].host == "0.0.0.0"
