@@ -113,20 +113,22 @@ def test_sessions_survive_restart_and_expire_if_clients_stay_away(
     own_zk_server: EmbeddedZooKeeper, kazoo_factory: Factory
 ) -> None:
     zk = own_zk_server
-    zk.properties["tickTime"] = "100"  # sessions capped at 20 x 100 ms = 2 s
+    zk.properties["tickTime"] = "200"  # sessions between 0.4 and 4 s
     zk.start()
-    loyal = kazoo_factory(zk.connect_string)
-    gone = kazoo_factory(zk.connect_string)
+    loyal = kazoo_factory(zk.connect_string, timeout=4.0)
+    gone = kazoo_factory(zk.connect_string, timeout=2.0)
     loyal.create("/sess/loyal", ephemeral=True, makepath=True)
     gone.create("/sess/gone", ephemeral=True)
     loyal_session = loyal.client_id[0]
     zk.kill()
     gone.stop()  # cannot reach the server: its session stays open on disk
     zk.start()
+    restarted = time.monotonic()
     observer = kazoo_factory(zk.connect_string)
     assert observer.exists("/sess/gone") is not None  # restored with its session
-    wait_until(lambda: observer.exists("/sess/gone") is None, 10, what="the session to expire")
-    time.sleep(2.5)  # longer than a session timeout: the reconnected client kept its session
+    wait_until(lambda: observer.exists("/sess/gone") is None, 15, what="the session to expire")
+    # Past the loyal session's own timeout: it reconnected and kept its session.
+    time.sleep(max(0.0, restarted + 4.6 - time.monotonic()))
     assert loyal.client_id[0] == loyal_session
     assert observer.exists("/sess/loyal") is not None
 
