@@ -4,7 +4,9 @@ Each command takes zkCli 3.5+'s options (`ls [-s] [-w] [-R] path`, `set [-s] [-v
 data`, ...) and also the 3.4 forms Kafka's older zookeeper-shell accepted (`set path data
 [version]`, `delete path [version]`, `rmr path`, `ls2 path`). Output goes through two callables so
 the same code serves one-shot runs, piped input and the interactive prompt. A failed command
-prints zkCli's one-line message on the error stream and returns False.
+prints zkCli's one-line message on the error stream and returns False. One deliberate
+difference: `Created /x` goes to the output stream (zkCli 3.5+ prints it on stderr), so a
+script can capture the name a sequential create was given.
 """
 
 from __future__ import annotations
