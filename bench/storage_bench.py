@@ -43,34 +43,40 @@ def best(rounds: int, fn: Callable[[], float]) -> float:
     return min(fn() for _ in range(rounds))
 
 
-def _time_log(directory: Path, buf: bytearray, n: int) -> float:
+def _time_log(directory: Path, buf: bytearray, n: int) -> tuple[float, float]:
     log = Log.open(directory / "bench-0", LogConfig(), clock=SYSTEM_CLOCK)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(n):
         log.append(buf, 0)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     log.close()
-    return elapsed
+    return elapsed, cpu
 
 
-def _time_plain(directory: Path, buf: bytearray, n: int) -> float:
+def _time_plain(directory: Path, buf: bytearray, n: int) -> tuple[float, float]:
     with open(directory / "plain.bin", "wb", buffering=0) as f:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for _ in range(n):
             f.write(buf)
-        return time.perf_counter() - start
+        return time.perf_counter() - start, time.process_time() - cpu
 
 
-def bench_append(directory: Path, buf: bytearray, n: int, log_first: bool) -> tuple[float, float]:
-    """(seconds for Log.append, seconds for plain writes) of n batches; order alternates
-    between rounds so page-cache writeback pressure falls on both alike."""
+def bench_append(
+    directory: Path, buf: bytearray, n: int, log_first: bool
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """((wall, cpu) seconds for Log.append, (wall, cpu) for plain writes) of n batches; the
+    order alternates between rounds so page-cache writeback pressure falls on both alike."""
     if log_first:
-        log_s = _time_log(directory, buf, n)
-        plain_s = _time_plain(directory, buf, n)
+        log_t = _time_log(directory, buf, n)
+        plain_t = _time_plain(directory, buf, n)
     else:
-        plain_s = _time_plain(directory, buf, n)
-        log_s = _time_log(directory, buf, n)
-    return log_s, plain_s
+        plain_t = _time_plain(directory, buf, n)
+        log_t = _time_log(directory, buf, n)
+    return log_t, plain_t
+
+
+def median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
 
 
 class Drain:
@@ -166,26 +172,29 @@ def main() -> None:
     mib = n * len(buf) / (1024 * 1024)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         root = Path(tmp)
-        log_times, plain_times = [], []
+        log_times: list[tuple[float, float]] = []
+        plain_times: list[tuple[float, float]] = []
         for r in range(args.rounds):
             d = root / f"append-{r}"
             d.mkdir()
-            log_s, plain_s = bench_append(d, buf, n, log_first=r % 2 == 1)
-            log_times.append(log_s)
-            plain_times.append(plain_s)
+            log_t, plain_t = bench_append(d, buf, n, log_first=r % 2 == 1)
+            log_times.append(log_t)
+            plain_times.append(plain_t)
             if r < args.rounds - 1:
                 for p in sorted(d.rglob("*"), reverse=True):
                     p.unlink() if p.is_file() else p.rmdir()
-        log_s, plain_s = (
-            sorted(log_times)[len(log_times) // 2],
-            sorted(plain_times)[len(plain_times) // 2],
-        )
+        log_s, plain_s = median([t[0] for t in log_times]), median([t[0] for t in plain_times])
+        log_cpu, plain_cpu = median([t[1] for t in log_times]), median([t[1] for t in plain_times])
         print(
             f"append: {n} batches of {len(buf)} B ({records} records each), {mib:.0f} MiB per round"
         )
         print(f"  Log.append        {mib / log_s:9.1f} MB/s  ({n / log_s:,.0f} batches/s)")
         print(f"  plain file write  {mib / plain_s:9.1f} MB/s")
         print(f"  ratio log/plain   {plain_s / log_s:9.2f}x   (goal >= 0.8x)")
+        print(
+            f"  CPU per batch: Log.append {log_cpu / n * 1e6:.1f} us, plain write "
+            f"{plain_cpu / n * 1e6:.1f} us (ratio {plain_cpu / log_cpu:.2f}x, steadier when busy)"
+        )
 
         d = root / f"append-{args.rounds - 1}"
         log = Log.open(d / "bench-0", LogConfig(), clock=SYSTEM_CLOCK)
