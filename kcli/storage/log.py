@@ -100,7 +100,8 @@ class Log:
         self._segments = segments
         self._bases = [s.base_offset for s in segments]
         self._leo = segments[-1].next_offset()
-        self.log_start_offset = max(log_start_offset, segments[0].base_offset)
+        # a checkpointed start past the (recovered) end is clamped to the end
+        self.log_start_offset = min(max(log_start_offset, segments[0].base_offset), self._leo)
         self.recovery_point = min(recovery_point, self._leo)
         self.last_recovery = recovery
         self.leader_epoch_cache = LeaderEpochFileCache(directory / files.LEADER_EPOCH_CHECKPOINT)
