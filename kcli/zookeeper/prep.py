@@ -6,6 +6,7 @@ ops see earlier ones, and nothing reaches the tree unless every op passes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from kcli.zookeeper.codes import Code, KeeperError, OpCode
@@ -70,9 +71,9 @@ class View:
         return rec
 
 
-def _invalid_char(c: str) -> bool:
-    o = ord(c)
-    return 0 < o <= 0x1F or 0x7F <= o <= 0x9F or 0xD800 <= o <= 0xF8FF or 0xFFF0 <= o <= 0xFFFF
+# Characters ZooKeeper's PathUtils refuses: controls, C1 controls, surrogates/private use,
+# specials. NUL is checked separately.
+_INVALID_CHARS = re.compile("[\x01-\x1f\x7f-\x9f\ud800-\uf8ff\ufff0-\uffff]")
 
 
 def validate_path(path: str, sequential: bool = False) -> None:
@@ -86,7 +87,7 @@ def validate_path(path: str, sequential: bool = False) -> None:
     for part in path[1:].split("/"):
         if not part or part in (".", ".."):
             raise KeeperError(Code.BADARGUMENTS, path)
-    if "\x00" in path or any(_invalid_char(c) for c in path):
+    if "\x00" in path or _INVALID_CHARS.search(path):
         raise KeeperError(Code.BADARGUMENTS, path)
 
 
