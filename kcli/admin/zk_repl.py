@@ -1,10 +1,10 @@
 """The interactive side of `zookeeper-shell`: a prompt with history and completion, or piped input.
 
 On a terminal this is a prompt-toolkit session: line editing, history kept across runs in
-`~/.kcli/zookeeper_shell_history`, Tab completing command names and znode paths (children are
-fetched from the server when Tab is pressed, then cached briefly). Without a terminal it reads
-commands line by line as zkCli does when piped, with no prompt, and exits with the status of the
-last command, as zkCli does.
+`~/.kcli/zookeeper_shell_history` (up-arrow, Ctrl-R, grey hints from it), Tab completing command
+names and znode paths (children are fetched from the server when Tab is pressed, then cached
+briefly). Without a terminal it reads commands line by line as zkCli does when piped, with no
+prompt, and exits with the status of the last command, as zkCli does.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
@@ -98,7 +99,8 @@ def run_terminal(shell: ZkShell) -> int:
     session: PromptSession[str] = PromptSession(
         history=_history(),
         completer=ZnodeCompleter(shell),
-        complete_while_typing=False,
+        complete_while_typing=False,  # children are fetched on Tab only, not per keystroke
+        auto_suggest=AutoSuggestFromHistory(),  # grey hint from history; right-arrow takes it
     )
     ok = True
     with patch_stdout(raw=True):
