@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import struct
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from kazoo.client import KazooClient
@@ -139,3 +140,23 @@ def test_random_requests_after_a_handshake(
             raw.send_raw(frame(_header(rng.randrange(1, 100), rng.choice(ops)) + body))
     _good_request_works(zk_server)
     assert bystander.get("/precious")[0] == b"keep me"
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_huge_length_prefixes_allocate_nothing(
+    zk_server: EmbeddedZooKeeper, bystander: KazooClient
+) -> None:
+    _good_request_works(zk_server)
+    before = _rss_kib(zk_server.pid)
+    for _ in range(100):
+        with RawZk("127.0.0.1", zk_server.port) as raw:
+            raw.send_raw(_connect_frame() + _INT.pack(2**31 - 1) + b"\0" * 1000)
+            assert raw.closed_by_server()
+    grown = _rss_kib(zk_server.pid) - before
+    assert grown < 4096, f"RSS grew {grown} KiB"
