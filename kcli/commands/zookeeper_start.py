@@ -37,7 +37,10 @@ def default_properties() -> Path:
     help="Override a property of the file (repeatable).",
 )
 @click.argument("properties", required=False, type=click.Path(dir_okay=False))
-def command(daemon: bool, overrides: tuple[str, ...], properties: str | None) -> None:
+@click.pass_context
+def command(
+    ctx: click.Context, daemon: bool, overrides: tuple[str, ...], properties: str | None
+) -> None:
     """Start the bundled ZooKeeper server from a zookeeper.properties file."""
     from kcli.properties import load_properties, parse_override
     from kcli.zookeeper.config import ZooKeeperConfig
@@ -50,7 +53,7 @@ def command(daemon: bool, overrides: tuple[str, ...], properties: str | None) ->
     for item in overrides:
         key, value = parse_override(item)
         props[key] = value
-    configure_logging()
+    configure_logging(verbose=bool((ctx.obj or {}).get("verbose")))
     config = ZooKeeperConfig.from_props(props)
     if daemon:
         from kcli.zookeeper.runner import start_daemon
