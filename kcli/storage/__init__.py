@@ -8,6 +8,7 @@ Modules (each states its files, byte layouts and contract in its docstring):
     index.py       OffsetIndex (.index) and TimeIndex (.timeindex), memory-mapped
     segment.py     LogSegment (one .log + its indexes), FetchData (a file region for sendfile)
     log.py         Log: append (batch-level), read, truncate, roll, retention, DeleteRecords
+    validator.py   append validation and in-place offset assignment (Kafka's LogValidator)
     lookup.py      ListOffsets lookups (earliest, latest, max timestamp, by timestamp)
     epoch.py       LeaderEpochFileCache (`leader-epoch-checkpoint`)
     checkpoint.py  offset checkpoint files, meta.properties, atomic writes

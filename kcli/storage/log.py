@@ -6,8 +6,8 @@ files (recovery points, log start offsets) are written by the LogManager from th
 `recovery_point` and `log_start_offset`.
 
 Contract:
-- `append` is batch-level: each batch's header is parsed and checked (size, magic, length,
-  CRC-32C, `max.message.bytes`), offsets are assigned by patching base offsets in the caller's
+- `append` is batch-level (validator.py): each batch's header is parsed and checked (size,
+  magic, length, CRC-32C, `max.message.bytes`), offsets are assigned by patching base offsets in the caller's
   buffer (so pass a bytearray or writable memoryview to avoid a copy), and the bytes go to the
   active segment in one write. Records are never decoded. Nothing is written if any batch fails.
 - `read` returns a `FetchData` file region for sendfile; `to_bytes()` is the fallback.
@@ -30,37 +30,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import crc32c
-
 from kcli.clock import SYSTEM_CLOCK, Clock
-from kcli.protocol import batch as batchmod
 from kcli.protocol.batch import CRC_START, HEADER_SIZE, LOG_OVERHEAD, MAGIC_V2
 from kcli.storage import files, retention
 from kcli.storage.config import LONG_MAX, LogConfig
 from kcli.storage.epoch import LeaderEpochFileCache
 from kcli.storage.errors import (
-    CorruptRecordError,
-    InvalidRecordError,
     LogSegmentOffsetOverflowError,
     OffsetOutOfRangeError,
-    OffsetsOutOfOrderError,
-    RecordBatchTooLargeError,
-    RecordTooLargeError,
-    UnexpectedAppendOffsetError,
 )
 from kcli.storage.lookup import TimestampAndOffset, offset_for_timestamp
 from kcli.storage.recovery import RecoveryResult, load_segments
 from kcli.storage.segment import FetchData, LogSegment, empty_fetch, whole_batches_size
+from kcli.storage.validator import (
+    BASE_LENGTH_EPOCH,
+    HEADER,
+    MIN_LENGTH,
+    assign_offsets_in_place,
+    check_follower_offsets,
+    crc32c_of,
+    validate_batches,
+)
 
 log = logging.getLogger(__name__)
 
-# the whole 61-byte batch header (layout in protocol/batch.py)
-_HEADER = struct.Struct(">qiibIhiqqqhii")
-_BASE_LENGTH_EPOCH = struct.Struct(">qii")
 _INT64 = struct.Struct(">q")
 _INT32_MAX = 2**31 - 1
-_MIN_LENGTH = HEADER_SIZE - LOG_OVERHEAD
-_crc32c = crc32c.crc32c
 
 
 @dataclass(slots=True)
@@ -238,14 +233,18 @@ class Log:
             fast = self._append_one_batch(view, leader_epoch)
             if fast is not None:
                 return fast
-        parsed, records = self._validate(view, assign_offsets)
+        parsed, records = validate_batches(
+            view, self.config, self.clock, assign_offsets=assign_offsets, where=self.topic_partition
+        )
         now = self.clock.time_ms()
         if assign_offsets:
             first_offset = self._leo
-            infos = self._assign_offsets(view, parsed, leader_epoch, now if log_append else -1)
+            infos = assign_offsets_in_place(
+                view, parsed, first_offset, leader_epoch, now if log_append else -1
+            )
         else:
             first_offset = parsed[0][1]
-            infos = self._check_offsets(parsed)
+            infos = check_follower_offsets(parsed, self._leo, self.topic_partition)
         if len(infos) == 1:
             last_offset, max_timestamp, _ = infos[0]
             offset_of_max = last_offset
@@ -287,7 +286,7 @@ class Log:
         """Record new leader epochs (from the batches' partitionLeaderEpoch) in the cache."""
         cache = self.leader_epoch_cache
         for p in positions:
-            base, _, epoch = _BASE_LENGTH_EPOCH.unpack_from(view, p)
+            base, _, epoch = BASE_LENGTH_EPOCH.unpack_from(view, p)
             if epoch >= 0 and epoch != cache.latest_epoch:
                 cache.assign(epoch, base)
 
@@ -295,16 +294,16 @@ class Log:
         """The common produce case, one valid batch, in as few steps as possible. None sends
         anything else (several batches, a failed check, LogAppendTime...) down the general
         path, which reports it. Written for speed: it reads a few LogSegment internals."""
-        _, length, _, magic, crc, _, delta, _, max_ts, _, _, _, count = _HEADER.unpack_from(view)
+        _, length, _, magic, crc, _, delta, _, max_ts, _, _, _, count = HEADER.unpack_from(view)
         n = length + LOG_OVERHEAD
         if (
             n != len(view)
             or n > self._fast_limit
             or magic != MAGIC_V2
-            or length < _MIN_LENGTH
+            or length < MIN_LENGTH
             or delta != count - 1
             or delta < 0
-            or _crc32c(view[CRC_START:n]) != crc
+            or crc32c_of(view[CRC_START:n]) != crc
         ):
             return None
         offset = self._leo
@@ -321,7 +320,7 @@ class Log:
         if leader_epoch is None:
             _INT64.pack_into(view, 0, offset)
         else:
-            _BASE_LENGTH_EPOCH.pack_into(view, 0, offset, length, leader_epoch)
+            BASE_LENGTH_EPOCH.pack_into(view, 0, offset, length, leader_epoch)
             if leader_epoch != self.leader_epoch_cache.latest_epoch and leader_epoch >= 0:
                 self.leader_epoch_cache.assign(leader_epoch, offset)
         segment.append_one(view, last_offset, max_ts)
@@ -332,108 +331,6 @@ class Log:
         return LogAppendInfo(
             offset, last_offset, max_ts, last_offset, -1, self.log_start_offset, 1, count, n
         )
-
-    def _validate(
-        self, view: memoryview, assign_offsets: bool
-    ) -> tuple[list[tuple[int, int, int, int, int]], int]:
-        """Check every batch; ([(pos, base, lastOffsetDelta, maxTimestamp, size)], records)."""
-        n = len(view)
-        max_message = self.config.max_message_bytes
-        parsed: list[tuple[int, int, int, int, int]] = []
-        records = 0
-        pos = 0
-        unpack = _HEADER.unpack_from
-        while pos < n:
-            if n - pos < HEADER_SIZE:
-                raise CorruptRecordError(f"{n - pos} trailing bytes are not a record batch")
-            base, length, _, magic, crc, _, delta, _, max_ts, _, _, _, count = unpack(view, pos)
-            size = length + LOG_OVERHEAD
-            if magic != MAGIC_V2:
-                raise CorruptRecordError(f"unsupported record batch magic {magic}")
-            if length < _MIN_LENGTH or pos + size > n:
-                raise CorruptRecordError(f"record batch length {length} does not fit the data")
-            if size > max_message:
-                raise RecordTooLargeError(
-                    f"The record batch size in the append to {self.topic_partition} is {size} "
-                    f"bytes which exceeds the maximum configured value of {max_message}."
-                )
-            if _crc32c(view[pos + CRC_START : pos + size]) != crc:
-                raise CorruptRecordError(f"record batch at byte {pos} fails its CRC check")
-            if delta < 0 or (assign_offsets and (count <= 0 or delta != count - 1)):
-                raise InvalidRecordError(
-                    f"record count {count} does not match lastOffsetDelta {delta}"
-                )
-            records += count
-            parsed.append((pos, base, delta, max_ts, size))
-            pos += size
-        if n > self.config.segment_bytes:
-            raise RecordBatchTooLargeError(
-                f"Message batch size is {n} bytes in append to partition {self.topic_partition} "
-                f"which exceeds the maximum configured segment size of {self.config.segment_bytes}."
-            )
-        if self.config.message_timestamp_difference_max_ms < LONG_MAX:
-            self._check_timestamps(view, parsed)
-        return parsed, records
-
-    def _assign_offsets(
-        self,
-        view: memoryview,
-        parsed: Sequence[tuple[int, int, int, int, int]],
-        leader_epoch: int | None,
-        log_append_time: int,
-    ) -> list[tuple[int, int, int]]:
-        """Patch base offsets (and epoch, LogAppendTime); [(last offset, max ts, size)]."""
-        offset = self._leo
-        infos: list[tuple[int, int, int]] = []
-        pack = _BASE_LENGTH_EPOCH.pack_into
-        for p, _base, delta, max_ts, size in parsed:
-            if leader_epoch is not None:
-                pack(view, p, offset, size - LOG_OVERHEAD, leader_epoch)
-            else:
-                batchmod.set_base_offset(view, p, offset)
-            offset += delta + 1
-            if log_append_time >= 0:
-                batchmod.set_log_append_time(view, p, log_append_time)
-                infos.append((offset - 1, log_append_time, size))
-            else:
-                infos.append((offset - 1, max_ts, size))
-        return infos
-
-    def _check_offsets(
-        self, parsed: Sequence[tuple[int, int, int, int, int]]
-    ) -> list[tuple[int, int, int]]:
-        first_offset = parsed[0][1]
-        if first_offset < self._leo:
-            raise UnexpectedAppendOffsetError(
-                f"Unexpected offset in append to {self.topic_partition}. First offset "
-                f"{first_offset} is less than the next offset {self._leo}."
-            )
-        expected = first_offset
-        infos: list[tuple[int, int, int]] = []
-        for _p, base, delta, max_ts, size in parsed:
-            if base < expected:
-                raise OffsetsOutOfOrderError(
-                    f"Out of order offsets found in append to {self.topic_partition}: "
-                    f"batch at {base} after offset {expected - 1}"
-                )
-            expected = base + delta + 1
-            infos.append((expected - 1, max_ts, size))
-        return infos
-
-    def _check_timestamps(self, view: memoryview, parsed: Sequence[tuple[int, ...]]) -> None:
-        """`message.timestamp.difference.max.ms` for CreateTime topics, on batch timestamps."""
-        limit = self.config.message_timestamp_difference_max_ms
-        if self.config.log_append_time:
-            return
-        now = self.clock.time_ms()
-        for p, *_ in parsed:
-            h = batchmod.parse_header(view, p)
-            for ts in (h.base_timestamp, h.max_timestamp):
-                if ts >= 0 and abs(ts - now) > limit:
-                    raise InvalidRecordError(
-                        f"Timestamp {ts} of a record batch is out of range: it differs from the "
-                        f"broker's time {now} by more than {limit} ms"
-                    )
 
     def _roll_for(self, first_offset: int, last_offset: int) -> LogSegment:
         seg = self.roll(first_offset)
