@@ -7,9 +7,10 @@ files (recovery points, log start offsets) are written by the LogManager from th
 
 Contract:
 - `append` is batch-level (validator.py): each batch's header is parsed and checked (size,
-  magic, length, CRC-32C, `max.message.bytes`), offsets are assigned by patching base offsets in the caller's
-  buffer (so pass a bytearray or writable memoryview to avoid a copy), and the bytes go to the
-  active segment in one write. Records are never decoded. Nothing is written if any batch fails.
+  magic, length, CRC-32C, `max.message.bytes`), offsets are assigned by patching base offsets
+  in the caller's buffer (so pass a bytearray or writable memoryview to avoid a copy), and the
+  bytes go to the active segment in one write. Records are never decoded. Nothing is written
+  if any batch fails.
 - `read` returns a `FetchData` file region for sendfile; `to_bytes()` is the fallback.
 - Crash safety comes from recovery at load (recovery.py), not from fsync: by default nothing is
   flushed until a roll (which flushes the finished segments, as Kafka does), `flush.messages`
