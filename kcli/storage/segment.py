@@ -70,8 +70,13 @@ class FetchData:
 
     `file`/`position`/`size` are ready for `os.sendfile(sock_fd, data.fd, position, size)` or
     `loop.sendfile(transport, data.file, position, size)`; `to_bytes()` is the in-memory
-    fallback. The file stays open at least `file.delete.delay.ms` after its segment is deleted,
-    so a send in progress finishes; a follower truncation can still shorten it (Kafka alike).
+    fallback. Storage itself only uses pread/pwrite, so the file object's position means
+    nothing to it; but the file object is shared by every reader of the segment, so a reader
+    that seeks and reads it from another thread (asyncio's non-native sendfile fallback does)
+    must not run concurrently with another such reader: prefer `os.sendfile` with explicit
+    offsets, or `to_bytes()`. The file stays open at least `file.delete.delay.ms` after its
+    segment is deleted, so a send in progress finishes; a follower truncation can still shorten
+    it (Kafka alike).
     """
 
     file: BinaryIO | None
