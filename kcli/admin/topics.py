@@ -65,7 +65,7 @@ class AdminClientTopicService:
         self.timeout_s = timeout_s
         config = client_config(self.bootstrap, opts.command_config, verbose=verbose)
         config.setdefault("client.id", "kcli-topics")
-        self.admin = admin_client(config, timeout_s)
+        self.admin = admin_client(config)
         self.metadata = cluster_metadata(self.admin, self.bootstrap, timeout_s)
 
     # -- helpers ------------------------------------------------------------------------------

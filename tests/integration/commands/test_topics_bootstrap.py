@@ -4,6 +4,8 @@ legacy path wrote, Kafka's error text, and bounded failure when nothing listens.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 
 import pytest
@@ -100,3 +102,17 @@ def test_console_commands_unreachable(command: str) -> None:
     assert res.returncode == 1
     assert f"Error: cannot reach any broker at 127.0.0.1:{port} within 2s" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_list_imports_nothing_heavy(kafka: Cluster) -> None:
+    code = (
+        "import sys\n"
+        "from kcli.cli import main\n"
+        f"try:\n    main(['topics', '--bootstrap-server', '{kafka.bootstrap}', '--list'])\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = ('kcli.broker', 'kcli.zookeeper', 'kcli.storage', 'kazoo', 'prompt_toolkit',"
+        " 'rich', 'kio')\n"
+        "print('LOADED', sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "LOADED []" in res.stdout, res.stdout + res.stderr
