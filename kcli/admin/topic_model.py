@@ -21,7 +21,12 @@ SHORT_MAX = 32767
 
 
 class TopicCommandError(TerseError):
-    """A failure Kafka prints as `Error while executing topic command : <msg>`."""
+    """A failure Kafka prints as `Error while executing topic command : <msg>`; `code` is the
+    Kafka error code when a broker answered with one."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def is_internal(topic: str) -> bool:

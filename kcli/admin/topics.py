@@ -40,7 +40,6 @@ Out = Callable[[str], None]
 UNKNOWN_TOPIC_OR_PARTITION = 3
 INVALID_TOPIC = 17
 TOPIC_ALREADY_EXISTS = 36
-INVALID_PARTITIONS = 37
 INVALID_REPLICATION_FACTOR = 38
 UNSUPPORTED_VERSION = 35
 LOCAL_UNSUPPORTED_FEATURE = -165
@@ -94,21 +93,21 @@ class AdminClientTopicService:
         if is_connection_error(exc):
             return unreachable(self.bootstrap, self.timeout_s)
         if not generic:
-            return TopicCommandError(text)
+            return TopicCommandError(text, code)
         if code == TOPIC_ALREADY_EXISTS:
-            return TopicCommandError(f"Topic '{topic}' already exists.")
+            return TopicCommandError(f"Topic '{topic}' already exists.", code)
         if code == UNKNOWN_TOPIC_OR_PARTITION:
-            return TopicCommandError(f"Topic '{topic}' does not exist as expected")
+            return TopicCommandError(f"Topic '{topic}' does not exist as expected", code)
         if code == INVALID_REPLICATION_FACTOR and rf is not None:
             brokers = len(self.metadata.brokers)
             return TopicCommandError(
-                f"Replication factor: {rf} larger than available brokers: {brokers}."
+                f"Replication factor: {rf} larger than available brokers: {brokers}.", code
             )
         if code == INVALID_TOPIC:
             from kcli.protocol.topic import topic_name_error
 
-            return TopicCommandError(topic_name_error(topic) or text)
-        return TopicCommandError(text)
+            return TopicCommandError(topic_name_error(topic) or text, code)
+        return TopicCommandError(text, code)
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -119,7 +118,7 @@ class AdminClientTopicService:
         return frozenset(int(b) for b in self.metadata.brokers)
 
     def create(self, opts: TopicCommandOptions, out: Out) -> None:
-        from confluent_kafka.admin import NewTopic  # type: ignore[attr-defined]
+        from confluent_kafka.admin import NewTopic  # type: ignore[attr-defined]  # re-exported from cimpl
 
         assert opts.topic is not None
         rf, partitions = opts.replication_factor, opts.partitions
@@ -150,7 +149,7 @@ class AdminClientTopicService:
         try:
             self._result(futures[opts.topic], opts.topic, "CreateTopics", rf)
         except TopicCommandError as exc:
-            if exc.message == f"Topic '{opts.topic}' already exists." and opts.if_not_exists:
+            if exc.code == TOPIC_ALREADY_EXISTS and opts.if_not_exists:
                 return
             raise
         out(f"Created topic {opts.topic}.")
@@ -210,7 +209,7 @@ class AdminClientTopicService:
 
     def _configs(self, names: list[str]) -> dict[str, tuple[dict[str, str], int | None]]:
         """Non-default configs and min.insync.replicas per topic ({} if unsupported)."""
-        from confluent_kafka.admin import ConfigResource  # type: ignore[attr-defined]
+        from confluent_kafka.admin import ConfigResource  # type: ignore[attr-defined]  # re-exported from cimpl
 
         resources = [ConfigResource("topic", n) for n in names]
         futures = self.admin.describe_configs(resources, request_timeout=self.timeout_s)
@@ -233,7 +232,7 @@ class AdminClientTopicService:
         return result
 
     def alter(self, opts: TopicCommandOptions, out: Out) -> None:
-        from confluent_kafka.admin import NewPartitions  # type: ignore[attr-defined]
+        from confluent_kafka.admin import NewPartitions  # type: ignore[attr-defined]  # re-exported from cimpl
 
         names = self._topics(opts.topic, opts.exclude_internal)
         ensure_topic_exists(names, opts.topic, not opts.if_exists)
@@ -248,10 +247,11 @@ class AdminClientTopicService:
                     f"The number of partitions for the internal topic {name} cannot be changed."
                 )
             existing = len(self.metadata.topics[name].partitions)
-            extra = None
             if assignment is not None:
                 extra = [assignment[p] for p in sorted(assignment) if p >= existing]
-            requests.append(NewPartitions(name, opts.partitions, extra))
+                requests.append(NewPartitions(name, opts.partitions, extra))
+            else:
+                requests.append(NewPartitions(name, opts.partitions))
         if not requests:
             return
         futures = self.admin.create_partitions(
