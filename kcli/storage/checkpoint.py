@@ -15,6 +15,11 @@ Leader epoch checkpoint (`<topic>-<partition>/leader-epoch-checkpoint`):
     3 0                     epoch, start offset
     5 120
 
+`partition.metadata` (`<topic>-<partition>/`, Kafka 2.8+):
+
+    version: 0
+    topic_id: <topic id>
+
 `meta.properties` (per log dir, Java properties):
 
     version=0
@@ -34,7 +39,7 @@ from pathlib import Path
 
 from kcli.properties import parse_properties
 from kcli.storage.errors import CorruptCheckpointError, InconsistentBrokerMetadataError
-from kcli.storage.files import META_PROPERTIES, TMP_SUFFIX, TopicPartition
+from kcli.storage.files import META_PROPERTIES, PARTITION_METADATA, TMP_SUFFIX, TopicPartition
 
 CHECKPOINT_VERSION = 0
 
@@ -59,10 +64,13 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def _read_lines(path: Path, fields: int) -> list[list[str]]:
-    """The entry lines of a checkpoint, each split into `fields` parts; [] if the file is absent."""
+    """The entry lines of a checkpoint, each split into `fields` parts; [] if the file is absent
+    or empty (Kafka creates checkpoint files empty)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
+        return []
+    if not text.strip():
         return []
     lines = text.splitlines()
     if len(lines) < 2:
@@ -120,10 +128,13 @@ class OffsetCheckpointFile:
 
 
 class LeaderEpochCheckpointFile:
-    """A partition's `leader-epoch-checkpoint`: (epoch, start offset) lines."""
+    """A partition's `leader-epoch-checkpoint`: (epoch, start offset) lines. Created empty when
+    missing, as Kafka does, so a new partition directory lists it."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        if not path.exists():
+            path.touch()
 
     def write(self, entries: Iterable[tuple[int, int]]) -> None:
         items = list(entries)
@@ -139,6 +150,25 @@ class LeaderEpochCheckpointFile:
                     f"Malformed line in checkpoint file {self.path}: {epoch} {offset}"
                 ) from None
         return out
+
+
+def read_partition_metadata(partition_dir: Path) -> str | None:
+    """The topic id stored in `partition.metadata` (`version: 0` / `topic_id: <id>`), if any."""
+    try:
+        text = (partition_dir / PARTITION_METADATA).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "topic_id" and value.strip():
+            return value.strip()
+    return None
+
+
+def write_partition_metadata(partition_dir: Path, topic_id: str) -> None:
+    """Kafka 2.8+'s `partition.metadata`: the partition's topic id (base64 UUID as Kafka
+    prints it)."""
+    write_atomically(partition_dir / PARTITION_METADATA, f"version: 0\ntopic_id: {topic_id}\n")
 
 
 def read_meta_properties(log_dir: Path) -> dict[str, str]:

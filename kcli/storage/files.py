@@ -12,6 +12,7 @@
         00000000000000000000.index         offset index (index.py)
         00000000000000000000.timeindex     time index (index.py)
         leader-epoch-checkpoint            `0`, count, `epoch startOffset` lines (epoch.py)
+        partition.metadata                 `version: 0`, `topic_id: <id>` (checkpoint.py)
       <topic>-<partition>.<uuid hex>-delete/   a deleted partition awaiting removal
 
 A segment file name is its base offset as 20 zero-padded digits plus a suffix. Transient suffixes
@@ -54,6 +55,7 @@ RECOVERY_POINT_CHECKPOINT = "recovery-point-offset-checkpoint"
 LOG_START_OFFSET_CHECKPOINT = "log-start-offset-checkpoint"
 REPLICATION_OFFSET_CHECKPOINT = "replication-offset-checkpoint"
 LEADER_EPOCH_CHECKPOINT = "leader-epoch-checkpoint"
+PARTITION_METADATA = "partition.metadata"
 
 DELETE_DIR_SUFFIX = "-delete"
 

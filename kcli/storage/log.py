@@ -34,6 +34,7 @@ from pathlib import Path
 from kcli.clock import SYSTEM_CLOCK, Clock
 from kcli.protocol.batch import CRC_START, HEADER_SIZE, LOG_OVERHEAD, MAGIC_V2
 from kcli.storage import files, retention
+from kcli.storage.checkpoint import read_partition_metadata, write_partition_metadata
 from kcli.storage.config import LONG_MAX, LogConfig
 from kcli.storage.epoch import LeaderEpochFileCache
 from kcli.storage.errors import (
@@ -167,6 +168,16 @@ class Log:
     @property
     def latest_epoch(self) -> int | None:
         return self.leader_epoch_cache.latest_epoch
+
+    @property
+    def topic_id(self) -> str | None:
+        """The topic id from `partition.metadata`, if the broker stored one."""
+        return read_partition_metadata(self.dir)
+
+    def set_topic_id(self, topic_id: str) -> None:
+        """Store the topic id in `partition.metadata` (written once, when it changes)."""
+        if read_partition_metadata(self.dir) != topic_id:
+            write_partition_metadata(self.dir, topic_id)
 
     def end_offset_for_epoch(self, epoch: int) -> tuple[int, int]:
         """(epoch, end offset) for OffsetForLeaderEpoch."""

@@ -71,6 +71,20 @@ def test_leader_epoch_checkpoint_and_cache(tmp_path: Path) -> None:
     assert LeaderEpochFileCache(path).entries() == []  # corrupt: warned about, not fatal
 
 
+def test_partition_metadata_and_empty_epoch_file(tmp_path: Path) -> None:
+    from kcli.storage.log import Log
+
+    log = Log.open(tmp_path / "t-0")
+    assert (tmp_path / "t-0" / "leader-epoch-checkpoint").read_bytes() == b""  # as Kafka
+    assert log.topic_id is None
+    log.set_topic_id("pUx8XDQfS9mLRNW2AD3-Xg")
+    assert (tmp_path / "t-0" / "partition.metadata").read_text() == (
+        "version: 0\ntopic_id: pUx8XDQfS9mLRNW2AD3-Xg\n"
+    )
+    log.close()
+    assert Log.open(tmp_path / "t-0").topic_id == "pUx8XDQfS9mLRNW2AD3-Xg"
+
+
 def test_meta_properties(tmp_path: Path) -> None:
     assert read_meta_properties(tmp_path) == {}
     write_meta_properties(tmp_path, 1, "abcCLUSTER")
