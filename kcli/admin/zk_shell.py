@@ -262,7 +262,7 @@ class ZkShell:
     def _cmd_sync(self, cmd: Parsed) -> None:
         path = _path(cmd.args[0])
         self._session().sync(path)
-        self.out(f"Sync is OK for {path}")
+        self.out("Sync is OK")
 
     def _cmd_connect(self, cmd: Parsed) -> None:
         self.open(cmd.args[0])

@@ -128,3 +128,41 @@ def test_error_messages(server: Any, zkcli: Any) -> None:
         "version No is not valid : /zkcli-e",
         "Node does not exist: /zkcli-e/orphan",
     ]
+
+
+def test_watches_acl_and_sync(server: Any, zkcli: Any) -> None:
+    # The Java client's watcher prints each event; they must arrive for data, child and exists
+    # watches, each once. Events print from zkCli's event thread, so only presence is checked.
+    script = [
+        "create /zkcli-w one",
+        "get -w /zkcli-w",
+        "set /zkcli-w two",
+        "ls -w /zkcli-w",
+        "create /zkcli-w/kid",
+        "stat -w /zkcli-w/later",
+        "create /zkcli-w/later",
+        "set /zkcli-w three",
+        "getAcl /zkcli-w",
+        "sync /zkcli-w",
+        "get /zkcli-w",
+    ]
+    _, lines = zkcli(server.connect_string, stdin="\n".join(script) + "\n")
+    events = [line for line in lines if line.startswith("WatchedEvent")]
+    assert sorted(events) == [
+        "WatchedEvent state:SyncConnected type:NodeChildrenChanged path:/zkcli-w",
+        "WatchedEvent state:SyncConnected type:NodeCreated path:/zkcli-w/later",
+        "WatchedEvent state:SyncConnected type:NodeDataChanged path:/zkcli-w",
+    ]
+    rest = [line for line in lines if not line.startswith("WatchedEvent")]
+    assert rest == [
+        "Created /zkcli-w",
+        "one",
+        "[]",
+        "Created /zkcli-w/kid",
+        "Node does not exist: /zkcli-w/later",
+        "Created /zkcli-w/later",
+        "'world,'anyone",
+        ": cdrwa",
+        "Sync is OK",
+        "three",
+    ]
