@@ -91,6 +91,17 @@ def data_to_json(data: bytes | None) -> Any:
     return None if data is None else data.decode("utf-8", errors="replace")
 
 
+# zkCli prints permissions in this order (ZooDefs.Perms bits: READ 1, WRITE 2, CREATE 4,
+# DELETE 8, ADMIN 16).
+_PERMS = (("c", 4), ("d", 8), ("r", 1), ("w", 2), ("a", 16))
+
+
+def format_acl(scheme: str, ident: str, perms: int) -> list[str]:
+    """One ACL entry as zkCli's getAcl prints it: `'world,'anyone` then `: cdrwa`."""
+    letters = "".join(letter for letter, bit in _PERMS if perms & bit)
+    return [f"'{scheme},'{ident}", f": {letters}"]
+
+
 def join_path(parent: str, child: str) -> str:
     return f"/{child}" if parent == "/" else f"{parent}/{child}"
 

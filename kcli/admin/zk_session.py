@@ -296,6 +296,12 @@ class ZkSession:
                 if not exc.message.startswith("Node not empty") or attempt == attempts - 1:
                     raise
 
+    def acls(self, path: str) -> tuple[list[tuple[str, str, int]], ZnodeStat]:
+        """(scheme, id, perms) of each ACL entry, and the Stat."""
+        client = self._require()
+        acls, stat = self._wait(client.get_acls_async(path), path)
+        return [(acl.id.scheme, acl.id.id, acl.perms) for acl in acls], stat
+
     def sync(self, path: str) -> None:
         client = self._require()
         self._wait(client.sync_async(path), path)

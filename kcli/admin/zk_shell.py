@@ -19,6 +19,7 @@ from typing import Any
 
 from kcli.admin.zk_format import (
     data_to_json,
+    format_acl,
     format_children,
     format_data,
     format_stat,
@@ -49,6 +50,7 @@ SPECS: dict[str, CommandSpec] = {
     "set": CommandSpec("set [-s] [-v version] path data", flags="s", valued="v", max_args=3),
     "delete": CommandSpec("delete [-v version] path", valued="v", max_args=2),
     "deleteall": CommandSpec("deleteall path"),
+    "getAcl": CommandSpec("getAcl [-s] path", flags="s"),
     "sync": CommandSpec("sync path"),
     "connect": CommandSpec("connect host:port[/chroot]"),
     "close": CommandSpec("close", min_args=0, max_args=0),
@@ -59,7 +61,7 @@ SPECS: dict[str, CommandSpec] = {
 ALIASES = {"exit": "quit", "rmr": "deleteall"}
 # Commands whose arguments are znode paths (for tab completion).
 PATH_COMMANDS = frozenset(
-    {"ls", "ls2", "get", "stat", "create", "set", "delete", "deleteall", "rmr", "sync"}
+    {"ls", "ls2", "get", "stat", "create", "set", "delete", "deleteall", "rmr", "sync", "getAcl"}
 )
 
 
@@ -258,6 +260,14 @@ class ZkShell:
         if path == "/":
             raise ZkCommandError("Deleting the root node is not allowed")
         self._session().delete_all(path)
+
+    def _cmd_getAcl(self, cmd: Parsed) -> None:  # zkCli's camel-case command name
+        path = _path(cmd.args[0])
+        acls, stat = self._session().acls(path)
+        lines = [line for acl in acls for line in format_acl(*acl)]
+        if "s" in cmd.flags:
+            lines += format_stat(stat)
+        self.out("\n".join(lines))
 
     def _cmd_sync(self, cmd: Parsed) -> None:
         path = _path(cmd.args[0])

@@ -23,7 +23,8 @@ Examples:
 \b
 Commands: ls [-s] [-w] [-R] path | get [-s] [-w] path | stat path |
   create [-s] [-e] path [data] | set [-v version] path data | delete [-v version] path |
-  deleteall path (rmr) | sync path | connect host:port | close | history | help | quit"""
+  deleteall path (rmr) | getAcl path | sync path | connect host:port | close | history |
+  help | quit"""
 
 
 @click.command(

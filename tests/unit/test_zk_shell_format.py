@@ -8,6 +8,7 @@ from collections import namedtuple
 import pytest
 
 from kcli.admin.zk_format import (
+    format_acl,
     format_children,
     format_data,
     format_stat,
@@ -55,6 +56,11 @@ def test_java_formats(monkeypatch: pytest.MonkeyPatch) -> None:
         time.tzset()
     assert java_hex(0) == "0x0"
     assert java_hex(-1) == "0xffffffffffffffff"
+
+
+def test_acl_lines() -> None:
+    assert format_acl("world", "anyone", 31) == ["'world,'anyone", ": cdrwa"]
+    assert format_acl("digest", "bob:x", 1 | 2) == ["'digest,'bob:x", ": rw"]
 
 
 def test_children_and_data() -> None:

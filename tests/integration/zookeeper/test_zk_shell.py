@@ -163,6 +163,12 @@ def test_errors_are_zkcli_lines(zk: Any) -> None:
     ok(zk, "delete", "/dup", "1")
 
 
+def test_get_acl_and_sync(zk: Any) -> None:
+    ok(zk, "create", "/acl")
+    assert ok(zk, "getAcl", "/acl") == "'world,'anyone\n: cdrwa\n"
+    assert ok(zk, "sync", "/acl") == "Sync is OK\n"
+
+
 def test_json_output(zk: Any) -> None:
     ok(zk, "create", "/js", "payload")
     ok(zk, "create", "/js/kid")
