@@ -106,12 +106,6 @@ def join_path(parent: str, child: str) -> str:
     return f"/{child}" if parent == "/" else f"{parent}/{child}"
 
 
-def split_path(path: str) -> tuple[str, str]:
-    """`/a/b/c` -> (`/a/b`, `c`); `/a` -> (`/`, `a`); `/` -> (`/`, ``)."""
-    parent, _, name = path.rpartition("/")
-    return (parent or "/", name)
-
-
 def validate_path(path: str, sequential: bool = False) -> str | None:
     """ZooKeeper's PathUtils.validatePath rules; returns zkCli's message or None when valid."""
     if not path:

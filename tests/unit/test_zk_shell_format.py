@@ -14,7 +14,6 @@ from kcli.admin.zk_format import (
     format_stat,
     java_date,
     java_hex,
-    split_path,
     stat_to_dict,
     validate_path,
 )
@@ -89,8 +88,6 @@ def test_validate_path(path: str, problem: str | None) -> None:
 
 def test_sequential_prefix_may_end_with_slash() -> None:
     assert validate_path("/jobs/", sequential=True) is None
-    assert split_path("/a/b") == ("/a", "b")
-    assert split_path("/a") == ("/", "a")
 
 
 def test_connect_strings() -> None:

@@ -127,9 +127,6 @@ class Lab:
 
     # -- narrative ------------------------------------------------------------------------------
 
-    def say(self, text: str) -> None:
-        print(text, flush=True)
-
     def pause(self, prompt: str = "Press Enter to run this step (Ctrl-C to stop) ") -> None:
         if self.auto:
             return
