@@ -69,7 +69,7 @@ def test_errors_have_kafkas_messages() -> None:
     with pytest.raises(InvalidReplicationFactorError, match=r"^Replication factor: 3 larger "
                        r"than available brokers: 1\.$"):  # fmt: skip
         assign_replicas_to_brokers([0], 1, 3)
-    with pytest.raises(InvalidPartitionsError, match=r"Number of partitions must be larger than 0\."):
+    with pytest.raises(InvalidPartitionsError, match=r"partitions must be larger than 0\."):
         assign_replicas_to_brokers([0], 0, 1)
     with pytest.raises(InvalidReplicationFactorError, match="must be larger than 0"):
         assign_replicas_to_brokers([0], 1, 0)
