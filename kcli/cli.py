@@ -39,9 +39,10 @@ def root(ctx: click.Context, verbose: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point; turns TerseError into one line on stderr and an exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
-    verbose = "-v" in args or "--verbose" in args
+    verbose = _global_verbose(args)
     try:
-        root.main(args=args, prog_name="kcli", standalone_mode=False)
+        # Without standalone mode click returns `ctx.exit(code)` codes instead of exiting.
+        rv = root.main(args=args, prog_name="kcli", standalone_mode=False)
     except TerseError as exc:
         if verbose:
             raise
@@ -56,4 +57,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(ExitStatus.INTERRUPTED)
     except KeyboardInterrupt:
         sys.exit(ExitStatus.INTERRUPTED)
-    sys.exit(ExitStatus.OK)
+    sys.exit(rv if isinstance(rv, int) else ExitStatus.OK)
+
+
+def _global_verbose(args: list[str]) -> bool:
+    """`-v` counts only before the subcommand (`kcli -v topics ...`), not inside its arguments."""
+    for arg in args:
+        if arg in ("-v", "--verbose"):
+            return True
+        if not arg.startswith("-"):
+            return False
+    return False

@@ -38,3 +38,31 @@ def test_unknown_command_is_a_usage_error() -> None:
     assert res.returncode == 2
     assert "No such command" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_exit_code_of_ctx_exit_is_kept() -> None:
+    import click
+
+    from kcli.cli import main, root
+
+    @root.command("exit-three", hidden=True)
+    @click.pass_context
+    def exit_three(ctx: click.Context) -> None:
+        ctx.exit(3)
+
+    try:
+        try:
+            main(["exit-three"])
+        except SystemExit as exc:
+            assert exc.code == 3
+        else:
+            raise AssertionError("main() did not exit")
+    finally:
+        root.commands.pop("exit-three", None)
+
+
+def test_verbose_is_a_global_option_only() -> None:
+    from kcli.cli import _global_verbose
+
+    assert _global_verbose(["-v", "topics", "--list"])
+    assert not _global_verbose(["zookeeper-shell", "localhost:2181", "delete", "-v", "3", "/x"])
