@@ -471,8 +471,13 @@ class Log:
         self._bases.append(base)
 
     def truncate_to(self, offset: int) -> bool:
-        """Follower truncation: drop everything at and after `offset` (whole batches; Kafka
-        sets the log end offset to `offset`). Returns False when there was nothing to drop."""
+        """Follower truncation: drop every batch holding offsets at or after `offset`.
+
+        The log end offset becomes the end of the data that is left: `offset` itself when it is
+        a batch boundary (the normal case); below it when `offset` falls inside a batch or a
+        compaction gap (Kafka would say `offset` there, and forget it on restart). Returns
+        False when there was nothing to drop.
+        """
         if offset < 0:
             raise ValueError(f"cannot truncate to a negative offset {offset}")
         if offset >= self._leo:
@@ -480,15 +485,14 @@ class Log:
         if offset < self._segments[0].base_offset:
             self.truncate_fully_and_start_at(offset)
             return True
-        self._remove_segments([s for s in self._segments if s.base_offset > offset][::-1])
-        if not self._segments:  # pragma: no cover - excluded by the check above
-            self._new_active(offset)
-        self._segments[-1].truncate_to(offset)
-        self._segments[-1].resize_indexes(self.config.segment_index_bytes)
-        self._leo = offset
-        self.recovery_point = min(self.recovery_point, offset)
-        self.log_start_offset = min(self.log_start_offset, offset)
-        self.leader_epoch_cache.truncate_from_end(offset)
+        self._remove_segments([s for s in self._segments if s.base_offset > offset])
+        active = self._segments[-1]
+        active.truncate_to(offset)
+        active.resize_indexes(self.config.segment_index_bytes)
+        self._leo = active.next_offset()
+        self.recovery_point = min(self.recovery_point, self._leo)
+        self.log_start_offset = min(self.log_start_offset, self._leo)
+        self.leader_epoch_cache.truncate_from_end(self._leo)
         return True
 
     def truncate_fully_and_start_at(self, offset: int) -> None:

@@ -214,17 +214,18 @@ def test_truncate_to(tmp_path: Path) -> None:
     assert log.log_end_offset == 14
     assert [r[0] for r in read_all(log)] == list(range(14))
     assert log.leader_epoch_cache.entries()[-1] == (7, 12)
-    assert log.truncate_to(13)  # inside batch 12-13: the whole batch goes, LEO = 13 as in Kafka
-    assert log.log_end_offset == 13
+    assert log.truncate_to(13)  # inside batch 12-13: the whole batch goes
+    assert log.log_end_offset == 12
     assert [r[0] for r in read_all(log)] == list(range(12))
     assert all(s.base_offset <= 13 for s in log.segments)
     assert not list((tmp_path / "t-0").glob("*.deleted"))
     info = log.append(batch(1), leader_epoch=30)
-    assert info.first_offset == 13
+    assert info.first_offset == 12
     log.close()
     log = open_log(tmp_path / "t-0", clean=False)
-    assert log.log_end_offset == 14
-    assert [r[0] for r in read_all(log)] == [*range(12), 13]
+    assert log.log_end_offset == 13
+    assert [r[0] for r in read_all(log)] == list(range(13))
+    assert log.leader_epoch_cache.entries()[-1] == (30, 12)
 
 
 def test_truncate_fully_and_delete_records(tmp_path: Path) -> None:

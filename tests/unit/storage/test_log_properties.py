@@ -10,10 +10,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from kcli.clock import MockClock
-from kcli.protocol.batch import Compression, parse_header
+from kcli.protocol.batch import Compression, iter_headers, parse_header
 from kcli.protocol.records import Record, build_batch
 from kcli.storage.config import LogConfig
 from kcli.storage.log import Log
+from kcli.storage.segment import whole_batches_size
 
 from .helpers import T0, read_all
 
@@ -84,5 +85,84 @@ def test_appends_round_trip_across_rolls_and_restarts(ops: list[tuple], config: 
             event(f"restarts: {min(sum(1 for op in ops if op[0] in ('clean', 'unclean')), 3)}")
             for seg in log.segments[:-1]:
                 assert seg.size <= config.segment_bytes
+        finally:
+            log.close()
+
+
+follower_ops_st = st.lists(
+    st.one_of(
+        st.tuples(st.just("append"), st.integers(1, 4), st.integers(0, 3)),  # records, gap
+        st.tuples(st.just("truncate"), st.floats(0, 1)),
+        st.tuples(st.just("delete_records"), st.floats(0, 1)),
+        st.tuples(st.sampled_from(["clean", "unclean"])),
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ops=follower_ops_st)
+def test_follower_appends_truncation_and_log_start(ops: list[tuple]) -> None:
+    """Offsets kept (with gaps), truncations at batch boundaries, DeleteRecords and restarts:
+    the log always reads back as the model says and reads honour max_offset."""
+    config = LogConfig(segment_bytes=400, index_interval_bytes=50, file_delete_delay_ms=0)
+    batches: list[tuple[int, int]] = []  # (base offset, record count) in the log
+    start = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "t-0"
+        log = Log.open(path, config, clock=MockClock(T0))
+        try:
+            for op in ops:
+                end = log.log_end_offset
+                assert end >= (batches[-1][0] + batches[-1][1] if batches else 0)
+                if op[0] == "append":
+                    _, count, gap = op
+                    base = end + gap
+                    recs = [Record(b"k", b"v" * 10, T0 + i) for i in range(count)]
+                    log.append(bytearray(build_batch(recs, base)), assign_offsets=False)
+                    batches.append((base, count))
+                elif op[0] == "truncate" and batches:
+                    keep = int(op[1] * len(batches))
+                    target = batches[keep][0] if keep < len(batches) else end
+                    log.truncate_to(target)
+                    del batches[keep:]
+                    data_end = batches[-1][0] + batches[-1][1] if batches else 0
+                    # the end of what is left, or the base of an emptied last segment
+                    assert data_end <= log.log_end_offset <= target
+                    start = min(start, log.log_end_offset)
+                elif op[0] == "delete_records" and batches:
+                    target = max(start, batches[int(op[1] * (len(batches) - 1))][0])
+                    start = log.delete_records(target)
+                    assert start == target
+                elif op[0] in ("clean", "unclean"):
+                    rp, ls = log.recovery_point, log.log_start_offset
+                    if op[0] == "clean":
+                        log.close()
+                    else:
+                        log.close_handles()
+                    log = Log.open(
+                        path,
+                        config,
+                        clock=MockClock(T0),
+                        clean_shutdown=op[0] == "clean",
+                        recovery_point=rp,
+                        log_start_offset=ls,
+                    )
+                expected = [
+                    o for b, c in batches for o in range(b, b + c) if b + c > start and o >= start
+                ]
+                got = [r[0] for r in read_all(log)]
+                assert got == expected
+                assert log.log_start_offset == start
+                bounds = [b for b, _ in batches if b > start]
+                if expected and bounds:  # a consumer's read stops before the high watermark
+                    hw = bounds[len(bounds) // 2]
+                    data = log.read(start, 1 << 20, max_offset=hw).to_bytes()
+                    first = next(b + c - 1 for b, c in batches if b + c > start)
+                    assert bool(data) == (first < hw)
+                    assert whole_batches_size(data) == len(data)
+                    headers = iter_headers(data)
+                    assert all(start <= h.last_offset < hw for _, h in headers)
         finally:
             log.close()
