@@ -1,0 +1,408 @@
+"""`ReplicaManager`: the partitions this broker hosts, and the produce/fetch data path over them.
+
+The controller drives it (LeaderAndIsr -> `become_leader_or_follower`, StopReplica ->
+`stop_replicas`, topic config changes -> `update_topic_config`); the handlers call
+`append_records` (Produce), `fetch_messages` (Fetch) and `partition_or_error` (ListOffsets,
+OffsetForLeaderEpoch). Errors come back as exception objects per partition (replica errors,
+storage errors, producer-state errors); only the handler layer turns them into codes.
+
+Waiting is event-driven: acks=all produce waits in `produce_purgatory` for the high watermark,
+long-poll fetch in `fetch_purgatory` for data; every append or high-watermark move notifies
+both for that partition.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from kcli.broker.metadata_cache import MetadataCache
+from kcli.broker.replica.errors import (
+    InvalidTopic,
+    NotEnoughReplicasAfterAppend,
+    NotLeaderOrFollower,
+    ReplicaError,
+    RequestTimedOut,
+    UnknownTopicOrPartition,
+)
+from kcli.broker.replica.partition import Partition
+from kcli.broker.replica.purgatory import DelayedOperationPurgatory
+from kcli.broker.replica.state import PartitionState
+from kcli.broker.txn.producer_state import ProducerStateError
+from kcli.clock import Clock
+from kcli.protocol.topic import is_internal, topic_name_error
+from kcli.storage.errors import StorageError
+from kcli.storage.files import TopicPartition
+from kcli.storage.log import LogAppendInfo
+from kcli.storage.manager import LogManager
+from kcli.storage.segment import FetchData
+
+log = logging.getLogger("kafka.server.ReplicaManager")
+state_change_log = logging.getLogger("state.change.logger")
+
+NONE = 0
+UNKNOWN_TOPIC_OR_PARTITION = 3
+STALE_CONTROLLER_EPOCH = 11
+KAFKA_STORAGE_ERROR = 56
+
+
+@dataclass(slots=True)
+class AppendResult:
+    """One partition's produce outcome: `info` on success, else `error`."""
+
+    tp: TopicPartition
+    info: LogAppendInfo | None = None
+    error: Exception | None = None
+    done: bool = False  # acks=all bookkeeping
+
+
+@dataclass(slots=True)
+class FetchPartition:
+    tp: TopicPartition
+    fetch_offset: int
+    max_bytes: int
+    current_leader_epoch: int = -1
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """One partition's fetch outcome: `data` (possibly empty) on success, else `error`."""
+
+    error: Exception | None = None
+    high_watermark: int = -1
+    last_stable_offset: int = -1
+    log_start_offset: int = -1
+    data: FetchData | None = None
+
+    @property
+    def size(self) -> int:
+        return self.data.size if self.data is not None else 0
+
+
+class ReplicaManager:
+    def __init__(
+        self,
+        broker_id: int,
+        log_manager: LogManager,
+        metadata: MetadataCache,
+        clock: Clock,
+    ) -> None:
+        self.broker_id = broker_id
+        self.log_manager = log_manager
+        self.metadata = metadata
+        self.clock = clock
+        self.controller_epoch = 0  # KafkaController.InitialControllerEpoch
+        self.partitions: dict[TopicPartition, Partition] = {}
+        self.produce_purgatory: DelayedOperationPurgatory[TopicPartition] = (
+            DelayedOperationPurgatory("Produce", clock)
+        )
+        self.fetch_purgatory: DelayedOperationPurgatory[TopicPartition] = DelayedOperationPurgatory(
+            "Fetch", clock
+        )
+        self._hw_checkpoint = log_manager.read_high_watermarks()
+
+    # -- controller requests -------------------------------------------------------------------
+
+    async def become_leader_or_follower(
+        self,
+        controller_id: int,
+        controller_epoch: int,
+        states: Sequence[PartitionState],
+        topic_configs: Mapping[str, Mapping[str, str]],
+    ) -> dict[tuple[str, int], int]:
+        """Apply a LeaderAndIsr request; returns an error code per (topic, partition).
+
+        A controller epoch older than the latest seen refuses the whole request
+        (STALE_CONTROLLER_EPOCH); a partition whose leader epoch is not newer than ours (and
+        whose zk_version is not newer either) is skipped with STALE_CONTROLLER_EPOCH, as Kafka
+        does; a partition not assigned to this broker gets UNKNOWN_TOPIC_OR_PARTITION. Leader
+        and follower partitions create their log if missing, with `topic_configs[topic]` as
+        the topic's overrides of the broker defaults.
+        """
+        if controller_epoch < self.controller_epoch:
+            state_change_log.warning(
+                "Ignoring LeaderAndIsr request from controller %d with epoch %d since its "
+                "epoch is older than the current controller epoch %d",
+                controller_id, controller_epoch, self.controller_epoch,
+            )  # fmt: skip
+            return {(s.topic, s.partition): STALE_CONTROLLER_EPOCH for s in states}
+        self.controller_epoch = controller_epoch
+        for topic, overrides in topic_configs.items():
+            self.update_topic_config(topic, overrides)
+        out: dict[tuple[str, int], int] = {}
+        for state in states:
+            out[(state.topic, state.partition)] = self._apply_state(controller_id, state)
+        return out
+
+    def _apply_state(self, controller_id: int, state: PartitionState) -> int:
+        tp = TopicPartition(state.topic, state.partition)
+        if self.broker_id not in state.replicas:
+            state_change_log.warning(
+                "Ignoring LeaderAndIsr request from controller %d for %s: broker %d is not in "
+                "its assigned replicas %s", controller_id, tp, self.broker_id,
+                list(state.replicas),
+            )  # fmt: skip
+            return UNKNOWN_TOPIC_OR_PARTITION
+        partition = self.partitions.get(tp)
+        if (
+            partition is not None
+            and partition.log is not None
+            and not (
+                state.leader_epoch > partition.leader_epoch
+                or (
+                    state.leader_epoch == partition.leader_epoch
+                    and state.zk_version > partition.zk_version
+                )
+            )
+        ):
+            state_change_log.info(
+                "Ignoring LeaderAndIsr request from controller %d for %s since its leader "
+                "epoch %d is not higher than the current leader epoch %d",
+                controller_id, tp, state.leader_epoch, partition.leader_epoch,
+            )  # fmt: skip
+            return STALE_CONTROLLER_EPOCH
+        try:
+            if partition is None:
+                partition = Partition(tp, self.broker_id, self.clock, self.notify)
+            if partition.log is None:
+                partition.attach_log(
+                    self.log_manager.get_or_create_log(tp), self._hw_checkpoint.get(tp)
+                )
+            self.partitions[tp] = partition
+        except (StorageError, OSError) as exc:
+            log.error("Error creating the log of %s: %s", tp, exc)
+            return KAFKA_STORAGE_ERROR
+        if state.leader == self.broker_id:
+            if partition.make_leader(state):
+                state_change_log.info(
+                    "Leader %s starts at leader epoch %d from offset %d with high watermark %d",
+                    tp, state.leader_epoch, partition.log_end_offset, partition.high_watermark,
+                )  # fmt: skip
+        elif partition.make_follower(state):
+            state_change_log.info(
+                "Follower %s starts at leader epoch %d (leader %d) from offset %d",
+                tp, state.leader_epoch, state.leader, partition.log_end_offset,
+            )  # fmt: skip
+            # The follower fetcher (issue 5) starts fetching from the leader here.
+        return NONE
+
+    async def stop_replicas(
+        self, controller_epoch: int, partitions: Sequence[tuple[str, int]], delete: bool
+    ) -> dict[tuple[str, int], int]:
+        """Apply a StopReplica request: stop hosting the partitions (their waiting requests
+        learn they lost the lead); with `delete`, remove their logs too."""
+        if controller_epoch < self.controller_epoch:
+            return dict.fromkeys(partitions, STALE_CONTROLLER_EPOCH)
+        self.controller_epoch = controller_epoch
+        out: dict[tuple[str, int], int] = {}
+        for topic, index in partitions:
+            tp = TopicPartition(topic, index)
+            partition = self.partitions.pop(tp, None)
+            if partition is not None:
+                partition.make_offline()
+            if delete:
+                try:
+                    self.log_manager.delete_log(tp)
+                    self._hw_checkpoint.pop(tp, None)
+                except (StorageError, OSError) as exc:
+                    log.error("Error deleting the log of %s: %s", tp, exc)
+                    out[(topic, index)] = KAFKA_STORAGE_ERROR
+                    continue
+            out[(topic, index)] = NONE
+        return out
+
+    def update_topic_config(self, topic: str, overrides: Mapping[str, str]) -> None:
+        """New overrides for a topic (from /config/topics/<t>), applied to its logs at once.
+        Raises ConfigError if a value is invalid (nothing changes then)."""
+        self.log_manager.set_topic_config(topic, overrides)
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    def get_partition(self, tp: TopicPartition) -> Partition | None:
+        return self.partitions.get(tp)
+
+    def partition_or_error(self, tp: TopicPartition) -> Partition:
+        """The hosted partition, or the error Kafka gives for it (getPartitionOrException)."""
+        partition = self.partitions.get(tp)
+        if partition is not None and partition.log is not None:
+            return partition
+        topic = self.metadata.topics.get(tp.topic)
+        if topic is not None and tp.partition in topic.assignment:
+            raise NotLeaderOrFollower(f"Broker {self.broker_id} is not a replica of {tp}")
+        raise UnknownTopicOrPartition("This server does not host this topic-partition.")
+
+    def notify(self, tp: TopicPartition) -> None:
+        """A partition made progress (append, high watermark, leadership): wake its waiters."""
+        self.produce_purgatory.check_and_complete(tp)
+        self.fetch_purgatory.check_and_complete(tp)
+
+    def high_watermarks(self) -> dict[TopicPartition, int]:
+        return {tp: p.high_watermark for tp, p in self.partitions.items() if p.log is not None}
+
+    def checkpoint_high_watermarks(self) -> None:
+        """replication-offset-checkpoint (periodic, and at shutdown)."""
+        hws = dict(self._hw_checkpoint)
+        hws.update(self.high_watermarks())
+        self.log_manager.checkpoint_high_watermarks(hws)
+
+    # -- produce ---------------------------------------------------------------------------------
+
+    def append_to_local_log(
+        self,
+        tp: TopicPartition,
+        records: bytes | bytearray | memoryview,
+        required_acks: int,
+        internal_topics_allowed: bool = False,
+    ) -> AppendResult:
+        try:
+            error = topic_name_error(tp.topic)
+            if error is not None:
+                raise InvalidTopic(error)
+            if is_internal(tp.topic) and not internal_topics_allowed:
+                raise InvalidTopic(f"Cannot append to internal topic {tp.topic}")
+            partition = self.partition_or_error(tp)
+            return AppendResult(tp, partition.append_records_to_leader(records, required_acks))
+        except (ReplicaError, StorageError, ProducerStateError) as exc:
+            return AppendResult(tp, error=exc)
+
+    async def append_records(
+        self,
+        timeout_ms: int,
+        required_acks: int,
+        entries: Sequence[tuple[TopicPartition, bytes | bytearray | memoryview]],
+        internal_topics_allowed: bool = False,
+    ) -> list[AppendResult]:
+        """Append to each leader partition; with acks=-1 wait (up to `timeout_ms`) until the
+        high watermark passes each appended batch."""
+        results = [
+            self.append_to_local_log(tp, records, required_acks, internal_topics_allowed)
+            for tp, records in entries
+        ]
+        if required_acks == -1:
+            await self._wait_for_replication(results, timeout_ms)
+        return results
+
+    def _replicated(self, results: Sequence[AppendResult]) -> bool:
+        """Kafka's Partition.checkEnoughReplicasReachOffset over the waiting partitions."""
+        complete = True
+        for r in results:
+            if r.done:
+                continue
+            partition = self.partitions.get(r.tp)
+            if partition is None or not partition.is_leader or partition.log is None:
+                r.error, r.done = NotLeaderOrFollower(f"Leader of {r.tp} moved"), True
+                continue
+            assert r.info is not None
+            if partition.high_watermark > r.info.last_offset:
+                min_isr = partition.log.config.min_insync_replicas
+                if len(partition.isr) < min_isr:
+                    r.error = NotEnoughReplicasAfterAppend(
+                        f"The number of insync replicas {len(partition.isr)} for {r.tp} is "
+                        f"below the required minimum {min_isr}"
+                    )
+                r.done = True
+            else:
+                complete = False
+        return complete
+
+    async def _wait_for_replication(self, results: list[AppendResult], timeout_ms: int) -> None:
+        waiting = [r for r in results if r.error is None]
+        if not waiting:
+            return
+        keys = [r.tp for r in waiting]
+        if not await self.produce_purgatory.wait(
+            keys, lambda: self._replicated(waiting), timeout_ms
+        ):
+            for r in waiting:
+                if not r.done:
+                    r.error = RequestTimedOut(f"acks=all not satisfied for {r.tp} in time")
+                    r.done = True
+
+    # -- fetch -----------------------------------------------------------------------------------
+
+    def read_from_local_log(
+        self, replica_id: int, max_bytes: int, partitions: Sequence[FetchPartition]
+    ) -> list[FetchResult]:
+        """One pass over the partitions: at most `max_bytes` in total and each partition's
+        own limit, but the first partition with data gets at least one whole batch (KIP-74)."""
+        remaining = max_bytes
+        min_one = True
+        out: list[FetchResult] = []
+        for fp in partitions:
+            try:
+                partition = self.partition_or_error(fp.tp)
+                data = partition.read(
+                    fp.fetch_offset,
+                    max(min(fp.max_bytes, remaining), 0),
+                    replica_id=replica_id,
+                    current_leader_epoch=fp.current_leader_epoch,
+                    min_one_batch=min_one,
+                )
+            except (ReplicaError, StorageError) as exc:
+                out.append(FetchResult(error=exc))
+                continue
+            if data.size:
+                min_one = False
+                remaining -= data.size
+            hw = partition.high_watermark
+            out.append(FetchResult(None, hw, hw, partition.log_start_offset, data))
+        return out
+
+    def _fetchable_bytes(
+        self, replica_id: int, min_bytes: int, partitions: Sequence[FetchPartition]
+    ) -> bool:
+        """Kafka's DelayedFetch.tryComplete: enough new data, or something changed that
+        the response must report (leadership, a fetch offset past the end)."""
+        accumulated = 0
+        for fp in partitions:
+            partition = self.partitions.get(fp.tp)
+            if partition is None or partition.log is None or not partition.is_leader:
+                return True
+            if fp.current_leader_epoch >= 0 and fp.current_leader_epoch != partition.leader_epoch:
+                return True
+            end = partition.log_end_offset if replica_id >= 0 else partition.high_watermark
+            if fp.fetch_offset > partition.log_end_offset:
+                return True  # the log was truncated under the fetcher
+            if fp.fetch_offset < end:
+                if min_bytes <= 1:
+                    return True
+                try:
+                    accumulated += partition.log.read(fp.fetch_offset, fp.max_bytes, end, True).size
+                except StorageError:
+                    return True
+                if accumulated >= min_bytes:
+                    return True
+        return False
+
+    async def fetch_messages(
+        self,
+        replica_id: int,
+        max_wait_ms: int,
+        min_bytes: int,
+        max_bytes: int,
+        partitions: Sequence[FetchPartition],
+    ) -> list[FetchResult]:
+        """Read now, or long-poll up to `max_wait_ms` until `min_bytes` are available."""
+        results = self.read_from_local_log(replica_id, max_bytes, partitions)
+        if (
+            max_wait_ms <= 0
+            or not partitions
+            or sum(r.size for r in results) >= min_bytes
+            or any(r.error is not None for r in results)
+        ):
+            return results
+        await self.fetch_purgatory.wait(
+            [fp.tp for fp in partitions],
+            lambda: self._fetchable_bytes(replica_id, min_bytes, partitions),
+            max_wait_ms,
+        )
+        return self.read_from_local_log(replica_id, max_bytes, partitions)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Answer every waiting request, then write the high watermarks."""
+        self.produce_purgatory.complete_all()
+        self.fetch_purgatory.complete_all()
+        self.checkpoint_high_watermarks()
