@@ -167,7 +167,13 @@ class ConsoleProducer:
 
         return callback
 
+    def _fail(self, record: Record, error: str) -> None:
+        self.stats.failed += 1
+        self.err(send_error_line(self.topic, record.key, record.value, error))
+
     def send(self, record: Record) -> None:
+        from confluent_kafka import KafkaException
+
         headers: list[tuple[str, str | bytes | None]] | None = list(record.headers) or None
         deadline = time.monotonic() + self.max_block_s
         while True:
@@ -183,18 +189,16 @@ class ConsoleProducer:
             except BufferError:
                 # The local queue is full: serve callbacks, then retry until max.block.ms.
                 if time.monotonic() >= deadline:
-                    self.stats.failed += 1
-                    self.err(
-                        send_error_line(
-                            self.topic,
-                            record.key,
-                            record.value,
-                            f"Failed to allocate memory within the configured max blocking "
-                            f"time {int(self.max_block_s * 1000)} ms.",
-                        )
+                    self._fail(
+                        record,
+                        "Failed to allocate memory within the configured max blocking time "
+                        f"{int(self.max_block_s * 1000)} ms.",
                     )
                     return
                 self.producer.poll(0.05)
+            except KafkaException as exc:  # refused before sending, e.g. over message.max.bytes
+                self._fail(record, kafka_error_text(exc))
+                return
         self.stats.sent += 1
         if self.sync:
             self.producer.flush(self.delivery_timeout_s + 5)
