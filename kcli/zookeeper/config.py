@@ -27,6 +27,8 @@ KNOWN_KEYS = frozenset(
         "autopurge.snapRetainCount",
         "autopurge.purgeInterval",
         "snapCount",
+        # A Java system property of ZooKeeper's ContainerManager, accepted here as a key.
+        "znode.container.checkIntervalMs",
     }
 )
 
@@ -61,6 +63,7 @@ class ZooKeeperConfig:
     snap_retain_count: int = 3
     purge_interval_hours: int = 0
     snap_count: int = 100000
+    container_check_interval_ms: int = 60000
 
     @classmethod
     def from_props(cls, props: dict[str, str]) -> ZooKeeperConfig:
@@ -106,6 +109,7 @@ class ZooKeeperConfig:
             snap_retain_count=max(integer("autopurge.snapRetainCount", 3, 0), 3),
             purge_interval_hours=integer("autopurge.purgeInterval", 0, 0),
             snap_count=integer("snapCount", 100000, 2),
+            container_check_interval_ms=integer("znode.container.checkIntervalMs", 60000, 1),
         )
 
     def negotiate_timeout(self, requested: int) -> int:

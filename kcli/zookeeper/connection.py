@@ -20,7 +20,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING
 
-from kcli.zookeeper.codes import Code, KeeperState, Xid
+from kcli.zookeeper.codes import Code, KeeperState, OpCode, Xid
 from kcli.zookeeper.jute import (
     MAX_FRAME,
     ConnectRequest,
@@ -42,6 +42,7 @@ log = logging.getLogger("org.apache.zookeeper.server.NIOServerCnxn")
 _INT = struct.Struct(">i")
 _WORDS = "ruok stat srvr mntr conf isro envi cons crst dump wchs wchc wchp dirs gtmk stmk srst"
 FOUR_LETTER_WORDS = frozenset(_INT.unpack(w.encode())[0] for w in _WORDS.split())
+KNOWN_OPS = frozenset(int(op) for op in OpCode)
 _CLOSE = b""  # held-output marker: close once everything before it is written
 
 
@@ -147,9 +148,12 @@ class ServerCnxn(asyncio.Protocol):
         try:
             record = read_request(hdr.type, r)
         except KeyError:
-            log.warning("Received packet at server of unknown type %d", hdr.type)
             self.send_reply(hdr.xid, self.server.db.last_zxid, Code.UNIMPLEMENTED)
-            self.close_after()
+            if hdr.type in KNOWN_OPS:  # e.g. addWatch: say so, keep serving this client
+                log.info("Unsupported request type %s", OpCode(hdr.type).name)
+            else:
+                log.warning("Received packet at server of unknown type %d", hdr.type)
+                self.close_after()
             return
         if not self.server.touch(self):
             self.send_reply(hdr.xid, self.server.db.last_zxid, Code.SESSIONEXPIRED)

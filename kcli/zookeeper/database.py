@@ -22,7 +22,14 @@ import logging
 from collections.abc import Iterable
 
 from kcli.zookeeper.codes import OpCode
-from kcli.zookeeper.datatree import DataNode, DataTree, TxnResult, parent_of
+from kcli.zookeeper.datatree import (
+    CONTAINER_OWNER,
+    DataNode,
+    DataTree,
+    TxnResult,
+    is_session_owner,
+    parent_of,
+)
 from kcli.zookeeper.jute import (
     ACL,
     OPEN_ACL_UNSAFE,
@@ -148,8 +155,10 @@ class ZKDatabase:
                     raise JuteError(f"snapshot node {key} has no parent")
                 parent.children[key.rsplit("/", 1)[1]] = None
             tree.nodes[key] = node
-            if node.ephemeral_owner:
+            if is_session_owner(node.ephemeral_owner):
                 tree.ephemerals.setdefault(node.ephemeral_owner, set()).add(key)
+            elif node.ephemeral_owner == CONTAINER_OWNER:
+                tree.containers.add(key)
         if "/" not in tree.nodes:
             raise JuteError("snapshot has no root node")
         tree.last_processed_zxid = zxid

@@ -23,7 +23,9 @@ from kcli.zookeeper.jute import ACL, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, STAT_STRU
 from kcli.zookeeper.txn import (
     CheckVersionTxn,
     CloseSessionTxn,
+    CreateContainerTxn,
     CreateSessionTxn,
+    CreateTTLTxn,
     CreateTxn,
     DeleteTxn,
     ErrorTxn,
@@ -35,6 +37,21 @@ from kcli.zookeeper.txn import (
 )
 
 SPECIAL_PATHS = frozenset({"/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config"})
+
+# ephemeralOwner values that are markers, not sessions (ZooKeeper's EphemeralType): a
+# container node, or a TTL node (top byte 0xFF, the TTL in the low 56 bits).
+CONTAINER_OWNER = -(2**63)
+_TTL_BITS = 0xFF00000000000000
+
+
+def is_session_owner(owner: int) -> bool:
+    """True for a real ephemeral: owned by a session, deleted when it ends."""
+    return owner not in (0, CONTAINER_OWNER) and owner & _TTL_BITS != _TTL_BITS
+
+
+def ttl_owner(ttl: int) -> int:
+    value = (ttl & 0x00FFFFFFFFFFFFFF) | _TTL_BITS
+    return value - (1 << 64)
 
 
 class Watcher(Protocol):
@@ -74,8 +91,10 @@ class DataNode:
         self.children: dict[str, None] = {}
 
     def stat(self) -> bytes:
-        """The 68-byte Stat clients see (cversion translated to creates + deletes)."""
+        """The 68-byte Stat clients see (cversion translated to creates + deletes; container
+        and TTL markers shown as owner 0)."""
         n = len(self.children)
+        owner = self.ephemeral_owner
         return STAT_STRUCT.pack(
             self.czxid,
             self.mzxid,
@@ -84,7 +103,7 @@ class DataNode:
             self.version,
             self.cversion * 2 - n,
             self.aversion,
-            self.ephemeral_owner,
+            owner if is_session_owner(owner) else 0,
             len(self.data) if self.data is not None else 0,
             n,
             self.pzxid,
@@ -163,6 +182,7 @@ class DataTree:
         zk.children["quota"] = None
         zk.children["config"] = None
         self.ephemerals: dict[int, set[str]] = {}
+        self.containers: set[str] = set()
         self.data_watches = WatchManager()
         self.child_watches = WatchManager()
         self.last_processed_zxid = 0
@@ -261,8 +281,10 @@ class DataTree:
         node = DataNode(data, acl, zxid, time, ephemeral_owner)
         parent.children[path[len(parent_path) + 1 if parent_path != "/" else 1 :]] = None
         self.nodes[path] = node
-        if ephemeral_owner:
+        if is_session_owner(ephemeral_owner):
             self.ephemerals.setdefault(ephemeral_owner, set()).add(path)
+        elif ephemeral_owner == CONTAINER_OWNER:
+            self.containers.add(path)
         self.data_watches.trigger(path, EventType.NODE_CREATED)
         self.child_watches.trigger(parent_path, EventType.NODE_CHILDREN_CHANGED)
         return node
@@ -277,6 +299,7 @@ class DataTree:
             parent.children.pop(path[len(parent_path) + 1 if parent_path != "/" else 1 :], None)
             parent.pzxid = max(parent.pzxid, zxid)
         owner = node.ephemeral_owner
+        self.containers.discard(path)
         if owner:
             paths = self.ephemerals.get(owner)
             if paths is not None:
@@ -335,6 +358,19 @@ class DataTree:
                 txn.data,
                 txn.acl,
                 ephemeral_owner=owner,
+                parent_cversion=txn.parent_cversion,
+                zxid=hdr.zxid,
+                time=hdr.time,
+            )
+            result.path = txn.path
+            result.stat = node.stat()
+        elif isinstance(txn, CreateContainerTxn | CreateTTLTxn):
+            marker = CONTAINER_OWNER if isinstance(txn, CreateContainerTxn) else ttl_owner(txn.ttl)
+            node = self.create_node(
+                txn.path,
+                txn.data,
+                txn.acl,
+                ephemeral_owner=marker,
                 parent_cversion=txn.parent_cversion,
                 zxid=hdr.zxid,
                 time=hdr.time,

@@ -74,7 +74,7 @@ def answer_read(server: ZooKeeperServer, cnxn: ServerCnxn, op: int, req: Request
 def _result_body(op: int, res: TxnResult) -> bytes:
     if op == OpCode.CREATE:
         return pack_path(res.path)
-    if op == OpCode.CREATE2:
+    if op in (OpCode.CREATE2, OpCode.CREATE_CONTAINER):
         return pack_path(res.path) + (res.stat or b"")
     if op in (OpCode.SET_DATA, OpCode.SET_ACL):
         return res.stat or b""

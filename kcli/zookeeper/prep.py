@@ -10,7 +10,13 @@ import re
 from dataclasses import dataclass
 
 from kcli.zookeeper.codes import Code, KeeperError, OpCode
-from kcli.zookeeper.datatree import SPECIAL_PATHS, DataTree, parent_of
+from kcli.zookeeper.datatree import (
+    CONTAINER_OWNER,
+    SPECIAL_PATHS,
+    DataTree,
+    is_session_owner,
+    parent_of,
+)
 from kcli.zookeeper.jute import ACL, Id
 from kcli.zookeeper.records import (
     CreateRequest,
@@ -23,6 +29,7 @@ from kcli.zookeeper.records import (
 from kcli.zookeeper.txn import (
     CheckVersionTxn,
     CloseSessionTxn,
+    CreateContainerTxn,
     CreateTxn,
     DeleteTxn,
     ErrorTxn,
@@ -126,6 +133,8 @@ def prep_op(
     if isinstance(req, CreateRequest):
         return op, _prep_create(view, op, req, session_id, auth_ids)
     if isinstance(req, DeleteRequest):
+        if op == OpCode.DELETE_CONTAINER:  # only the server's container manager sends it
+            raise KeeperError(Code.BADARGUMENTS, req.path)
         return op, _prep_delete(view, req)
     if isinstance(req, SetDataRequest):
         validate_path(req.path)
@@ -148,12 +157,16 @@ def prep_op(
 
 def _prep_create(
     view: View, op: int, req: CreateRequest, session_id: int, auth_ids: list[Id]
-) -> CreateTxn:
-    if op in (OpCode.CREATE_CONTAINER, OpCode.CREATE_TTL) or req.flags in (4, 5, 6):
-        raise KeeperError(Code.UNIMPLEMENTED, req.path)  # container and TTL nodes
-    if req.flags not in (0, 1, 2, 3):
+) -> CreateTxn | CreateContainerTxn:
+    if req.flags not in range(7):
         raise KeeperError(Code.BADARGUMENTS, req.path)
-    ephemeral = req.flags in (1, 3)
+    if op == OpCode.CREATE_TTL or req.flags in (5, 6):
+        # TTL nodes need ZooKeeper's extendedTypesEnabled, off by default: same answer.
+        raise KeeperError(Code.UNIMPLEMENTED, req.path)
+    # The op code decides what is created: createContainer makes a container whatever the
+    # flags, create/create2 with the CONTAINER flag a plain persistent node (as ZooKeeper).
+    container = op == OpCode.CREATE_CONTAINER
+    ephemeral = req.flags in (1, 3) and not container
     sequential = req.flags in (2, 3)
     validate_path(req.path, sequential)
     acl = fixup_acl(req.path, req.acl, auth_ids)
@@ -165,12 +178,15 @@ def _prep_create(
     validate_path(path)
     if view.get(path) is not None:
         raise KeeperError(Code.NODEEXISTS, path)
-    if parent.ephemeral_owner != 0:
+    if is_session_owner(parent.ephemeral_owner):
         raise KeeperError(Code.NOCHILDRENFOREPHEMERALS, path)
     parent.cversion += 1
     parent.child_count += 1
     view.changes[parent_path] = parent
-    view.changes[path] = ChangeRecord(0, 0, 0, session_id if ephemeral else 0, 0)
+    owner = CONTAINER_OWNER if container else session_id if ephemeral else 0
+    view.changes[path] = ChangeRecord(0, 0, 0, owner, 0)
+    if container:
+        return CreateContainerTxn(path, req.data, acl, parent.cversion)
     return CreateTxn(path, req.data, acl, ephemeral, parent.cversion)
 
 
@@ -213,6 +229,16 @@ def prep_request(
         return prep_op(view, op, req, session_id, auth_ids)
     except KeeperError as exc:
         return OpCode.ERROR, ErrorTxn(exc.code)
+
+
+def empty_containers(tree: DataTree) -> list[DeleteTxn]:
+    """ContainerManager's candidates: containers that had children and have none now."""
+    out = []
+    for path in sorted(tree.containers):
+        node = tree.nodes.get(path)
+        if node is not None and not node.children and node.cversion > 0:
+            out.append(DeleteTxn(path))
+    return out
 
 
 def prep_close_session(tree: DataTree, session_id: int) -> CloseSessionTxn:

@@ -33,7 +33,7 @@ from kcli.zookeeper.datatree import TxnResult
 from kcli.zookeeper.final import answer_read, write_response
 from kcli.zookeeper.jute import ConnectRequest, RequestHeader
 from kcli.zookeeper.persistence import DataDirLock, FileSnap, FileTxnLog
-from kcli.zookeeper.prep import prep_close_session, prep_request
+from kcli.zookeeper.prep import empty_containers, prep_close_session, prep_request
 from kcli.zookeeper.records import (
     AuthPacket,
     CheckVersionRequest,
@@ -163,6 +163,7 @@ class ZooKeeperServer:
         self._tasks = [
             asyncio.create_task(self._committer(), name="zk-committer"),
             asyncio.create_task(self._expirer(), name="zk-expirer"),
+            asyncio.create_task(self._container_manager(), name="zk-containers"),
         ]
         if self.config.purge_interval_hours > 0:
             self._tasks.append(asyncio.create_task(self._purger(), name="zk-purger"))
@@ -370,6 +371,14 @@ class ZooKeeperServer:
                     session.timeout if session else 0,
                 )
                 self.close_session(sid)
+
+    async def _container_manager(self) -> None:
+        """Delete containers whose last child went away (ZooKeeper's ContainerManager)."""
+        while True:
+            await asyncio.sleep(self.config.container_check_interval_ms / 1000)
+            for txn in empty_containers(self.db.tree):
+                log.info("Attempting to delete candidate container: %s", txn.path)
+                self.submit(0, 0, OpCode.DELETE_CONTAINER, txn)
 
     async def _purger(self) -> None:
         while True:

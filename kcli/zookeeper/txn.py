@@ -5,7 +5,9 @@ A logged txn is TxnHeader followed by the record for its type:
     TxnHeader         clientId long, cxid int, zxid long, time long, type int   (32 bytes)
     CreateTxn         path ustring, data buffer, acl vector<ACL>, ephemeral bool,
                       parentCVersion int                          create(1), create2(15)
-    DeleteTxn         path ustring                                delete(2)
+    CreateContainerTxn path, data, acl, parentCVersion int        createContainer(19)
+    CreateTTLTxn      path, data, acl, parentCVersion int, ttl long  createTTL(21)
+    DeleteTxn         path ustring                  delete(2), deleteContainer(20)
     SetDataTxn        path ustring, data buffer, version int      setData(5)
     SetACLTxn         path ustring, acl vector<ACL>, version int  setACL(7)
     CheckVersionTxn   path ustring, version int                   check(13)
@@ -64,6 +66,35 @@ class CreateTxn:
         w.ustring(self.path).buffer(self.data)
         write_acls(w, self.acl)
         w.boolean(self.ephemeral).int32(self.parent_cversion)
+
+
+@dataclass(frozen=True, slots=True)
+class CreateContainerTxn:
+    path: str
+    data: bytes | None
+    acl: tuple[ACL, ...]
+    parent_cversion: int
+
+    def write(self, w: JuteWriter) -> None:
+        w.ustring(self.path).buffer(self.data)
+        write_acls(w, self.acl)
+        w.int32(self.parent_cversion)
+
+
+@dataclass(frozen=True, slots=True)
+class CreateTTLTxn:
+    """Only read (from Apache ZooKeeper logs with extended types on); kcli creates none."""
+
+    path: str
+    data: bytes | None
+    acl: tuple[ACL, ...]
+    parent_cversion: int
+    ttl: int
+
+    def write(self, w: JuteWriter) -> None:
+        w.ustring(self.path).buffer(self.data)
+        write_acls(w, self.acl)
+        w.int32(self.parent_cversion).int64(self.ttl)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +160,16 @@ class ErrorTxn:
         w.int32(self.err)
 
 
-SubTxn = CreateTxn | DeleteTxn | SetDataTxn | SetACLTxn | CheckVersionTxn | ErrorTxn
+SubTxn = (
+    CreateTxn
+    | CreateContainerTxn
+    | CreateTTLTxn
+    | DeleteTxn
+    | SetDataTxn
+    | SetACLTxn
+    | CheckVersionTxn
+    | ErrorTxn
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +201,15 @@ def _read_sub(op: int, r: JuteReader) -> SubTxn:
         data = r.buffer()
         acl = tuple(read_acls(r))
         return CreateTxn(path, data, acl, r.boolean(), r.int32())
-    if op == OpCode.DELETE:
+    if op in (OpCode.CREATE_CONTAINER, OpCode.CREATE_TTL):
+        path = r.string()
+        data = r.buffer()
+        acl = tuple(read_acls(r))
+        parent_cversion = r.int32()
+        if op == OpCode.CREATE_TTL:
+            return CreateTTLTxn(path, data, acl, parent_cversion, r.int64())
+        return CreateContainerTxn(path, data, acl, parent_cversion)
+    if op in (OpCode.DELETE, OpCode.DELETE_CONTAINER):
         return DeleteTxn(r.string())
     if op == OpCode.SET_DATA:
         return SetDataTxn(r.string(), r.buffer(), r.int32())

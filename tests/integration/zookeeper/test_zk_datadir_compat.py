@@ -11,7 +11,13 @@ import pytest
 from kazoo.client import KazooClient
 
 from kcli.testing.apache_zookeeper import ApacheZooKeeper, unavailable_reason
+from kcli.testing.process import wait_until
 from kcli.testing.zookeeper import EmbeddedZooKeeper
+from kcli.zookeeper.codes import OpCode
+from kcli.zookeeper.jute import OPEN_ACL_UNSAFE
+from kcli.zookeeper.records import CreateRequest
+
+from .rawzk import RawZk
 
 pytestmark = [pytest.mark.integration, pytest.mark.compat]
 
@@ -76,11 +82,17 @@ def test_kcli_reads_an_apache_zookeeper_data_dir(tmp_path: Path, kazoo_factory: 
         _write_history(writer)
         writer.create("/compat/eph", ephemeral=True)
         writer.stop()  # closes the session: the log deletes the ephemeral
+        with RawZk("127.0.0.1", apache.port) as raw:  # kazoo cannot make containers
+            raw.connect()
+            box = CreateRequest("/compat/box", b"", list(OPEN_ACL_UNSAFE), 4)
+            assert raw.call(OpCode.CREATE_CONTAINER, box).err == 0
         expected = _tree(kazoo_factory(apache.connect_string))
         assert "/compat/eph" not in expected
     finally:
         apache.stop()
-    kcli = EmbeddedZooKeeper(tmp_path / "kcli")
+    kcli = EmbeddedZooKeeper(
+        tmp_path / "kcli", properties={"znode.container.checkIntervalMs": "100"}
+    )
     shutil.copytree(apache.data_dir, kcli.data_dir)
     kcli.start()
     try:
@@ -90,5 +102,9 @@ def test_kcli_reads_an_apache_zookeeper_data_dir(tmp_path: Path, kazoo_factory: 
         last = max(v[2] for v in expected.values())
         client.create("/compat/after")
         assert client.exists("/compat/after").czxid > last
+        # Apache's container is still a container: emptied, it goes away.
+        client.create("/compat/box/item")
+        client.delete("/compat/box/item")
+        wait_until(lambda: client.exists("/compat/box") is None, 10, what="container removal")
     finally:
         kcli.stop()

@@ -7,6 +7,7 @@ import contextlib
 import selectors
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -18,6 +19,7 @@ from kcli.zookeeper.codes import EventType, OpCode, Xid
 from kcli.zookeeper.jute import OPEN_ACL_UNSAFE
 from kcli.zookeeper.records import (
     CreateRequest,
+    DeleteRequest,
     PathWatchRequest,
     SetDataRequest,
     SetWatches,
@@ -214,3 +216,24 @@ def test_silent_session_is_expired_by_the_expirer(own_zk_server: EmbeddedZooKeep
     with RawZk("127.0.0.1", zk.port) as check:
         check.connect()
         assert check.call(OpCode.EXISTS, PathWatchRequest("/silent", False)).err == -101
+
+
+def test_container_is_removed_once_emptied(own_zk_server: EmbeddedZooKeeper) -> None:
+    zk = own_zk_server
+    zk.properties["znode.container.checkIntervalMs"] = "100"
+    zk.start()
+    with RawZk("127.0.0.1", zk.port) as raw:
+        raw.connect()
+        box = CreateRequest("/box", b"", list(OPEN_ACL_UNSAFE), 4)
+        reply = raw.call(OpCode.CREATE_CONTAINER, box)
+        assert reply.err == 0 and reply.body.string() == "/box"
+        item = CreateRequest("/box/item", b"", list(OPEN_ACL_UNSAFE), 0)
+        assert raw.call(OpCode.CREATE, item).err == 0
+        time.sleep(0.3)  # a container with a child stays
+        assert raw.call(OpCode.EXISTS, PathWatchRequest("/box", False)).err == 0
+        assert raw.call(OpCode.DELETE, DeleteRequest("/box/item", -1)).err == 0
+
+        def gone() -> bool:
+            return raw.call(OpCode.EXISTS, PathWatchRequest("/box", False)).err == -101
+
+        wait_until(gone, 10, what="the empty container to be deleted")

@@ -9,7 +9,7 @@ from kcli.zookeeper.codes import Code, EventType, KeeperError, OpCode
 from kcli.zookeeper.database import ZKDatabase
 from kcli.zookeeper.datatree import DataTree, TxnResult
 from kcli.zookeeper.jute import ACL, OPEN_ACL_UNSAFE, Id, JuteError, JuteReader, Stat
-from kcli.zookeeper.prep import prep_close_session, prep_request, validate_path
+from kcli.zookeeper.prep import empty_containers, prep_close_session, prep_request, validate_path
 from kcli.zookeeper.records import (
     CheckVersionRequest,
     CreateRequest,
@@ -19,7 +19,7 @@ from kcli.zookeeper.records import (
     SetDataRequest,
     WriteOp,
 )
-from kcli.zookeeper.txn import CreateSessionTxn, TxnHeader, TxnRecord, encode_txn
+from kcli.zookeeper.txn import CreateSessionTxn, DeleteTxn, TxnHeader, TxnRecord, encode_txn
 
 OPEN = list(OPEN_ACL_UNSAFE)
 SESSION = 0x1000
@@ -266,3 +266,26 @@ def test_truncated_snapshot_is_refused(srv: Server, cut: int) -> None:
     srv.create("/t", b"data")
     with pytest.raises(JuteError):
         ZKDatabase.from_snapshot(srv.db.serialize_snapshot()[:cut], 1)
+
+
+def test_containers(srv: Server) -> None:
+    res = srv.write(OpCode.CREATE_CONTAINER, CreateRequest("/box", b"", OPEN, 0))
+    assert res.err == 0 and res.type == OpCode.CREATE_CONTAINER
+    assert srv.stat("/box").ephemeral_owner == 0  # the container marker is not shown
+    assert empty_containers(srv.db.tree) == []  # never had children: kept
+    srv.create("/box/item")  # children are allowed, unlike under ephemerals
+    srv.write(OpCode.DELETE, DeleteRequest("/box/item", -1))
+    assert empty_containers(srv.db.tree) == [DeleteTxn("/box")]
+    # create with the CONTAINER flag but the plain create op: a persistent node
+    srv.create("/plain", flags=4)
+    srv.create("/plain/x")
+    srv.write(OpCode.DELETE, DeleteRequest("/plain/x", -1))
+    assert empty_containers(srv.db.tree) == [DeleteTxn("/box")]
+    # clients cannot send deleteContainer
+    bad = srv.write(OpCode.DELETE_CONTAINER, DeleteRequest("/box", -1))
+    assert bad.err == Code.BADARGUMENTS
+    # containers stay containers through a snapshot
+    restored = ZKDatabase.from_snapshot(srv.db.serialize_snapshot(), srv.zxid)
+    assert restored.tree.containers == {"/box"} and not restored.tree.ephemerals
+    srv.txn(OpCode.DELETE_CONTAINER, DeleteTxn("/box"), session=0)
+    assert srv.db.tree.get_node("/box") is None and not srv.db.tree.containers
