@@ -15,12 +15,25 @@ from kcli.broker.controller.znodes import (
     BrokerRegistration,
     BrokerSequenceIdZNode,
     ClusterIdZNode,
+    ConfigEntityZNode,
     ControllerEpochZNode,
     ControllerZNode,
+    DeleteTopicsTopicZNode,
+    TopicAssignment,
+    TopicPartitionStateZNode,
+    TopicPartitionsZNode,
+    TopicPartitionZNode,
+    TopicZNode,
 )
+from kcli.broker.metadata_cache import PartitionState
 from kcli.errors import TerseError
 
 log = logging.getLogger("kafka.zk.KafkaZkClient")
+
+
+class ControllerMovedError(Exception):
+    """The /controller_epoch check of a controller write failed: another broker leads now
+    (Kafka's ControllerMovedException); the writer must resign."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,3 +146,112 @@ class KafkaZkClient:
         log.info("%d successfully elected as the controller. Epoch incremented to %d", broker_id,
                  epoch + 1)  # fmt: skip
         return ControllerElection(broker_id, epoch + 1, stat.version + 1)
+
+    # --- controller writes: each wrapped in a check of /controller_epoch's zkVersion ---------
+    async def checked_multi(self, epoch_zk_version: int, ops: list[Op]) -> None:
+        """multi(check(/controller_epoch, epochZkVersion), ops...) as Kafka's
+        wrapRequestWithControllerEpochCheck; a failed check raises ControllerMovedError."""
+        try:
+            await self.zk.multi([Op("check", ControllerEpochZNode.path, version=epoch_zk_version),
+                                 *ops])  # fmt: skip
+        except (BadVersion, NoNode) as exc:
+            if exc.path == ControllerEpochZNode.path:
+                raise ControllerMovedError(
+                    f"Controller epoch zkVersion check fails. Expected zkVersion = "
+                    f"{epoch_zk_version}"
+                ) from None
+            raise
+
+    async def get_topic_assignment(self, topic: str, watch: bool = False) -> TopicAssignment | None:
+        found = await self.zk.get(TopicZNode.path(topic), watch=watch)
+        if found is None or not found[0]:
+            return None
+        try:
+            return TopicZNode.decode(found[0])
+        except (ValueError, KeyError, TypeError):
+            log.warning("Ignoring topic %s: unreadable assignment %r", topic, found[0][:200])
+            return None
+
+    async def get_partition_state(self, topic: str, partition: int) -> PartitionState | None:
+        found = await self.zk.get(TopicPartitionStateZNode.path(topic, partition))
+        if found is None or not found[0]:
+            return None
+        try:
+            return TopicPartitionStateZNode.decode(found[0], found[1].version)
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    async def create_partition_state(
+        self, epoch_zk_version: int, topic: str, partition: int, state: PartitionState
+    ) -> PartitionState:
+        """Create `/partitions`, `/partitions/<p>` and `/partitions/<p>/state` (each missing
+        one), all under the epoch check; returns the state as stored (an existing state znode,
+        left by an earlier controller, wins)."""
+        with contextlib.suppress(NodeExists):
+            await self.checked_multi(epoch_zk_version,
+                                     [Op("create", TopicPartitionsZNode.path(topic))])  # fmt: skip
+        state_op = Op("create", TopicPartitionStateZNode.path(topic, partition),
+                      TopicPartitionStateZNode.encode(state))  # fmt: skip
+        try:
+            await self.checked_multi(
+                epoch_zk_version,
+                [Op("create", TopicPartitionZNode.path(topic, partition)), state_op],
+            )
+        except NodeExists as exc:
+            if exc.path != TopicPartitionZNode.path(topic, partition):
+                raise
+            try:
+                await self.checked_multi(epoch_zk_version, [state_op])
+            except NodeExists:
+                existing = await self.get_partition_state(topic, partition)
+                if existing is not None:
+                    return existing
+                raise
+        return state
+
+    async def update_partition_state(
+        self, epoch_zk_version: int, topic: str, partition: int, state: PartitionState
+    ) -> PartitionState:
+        """Conditional setData on the state znode (version = the partition epoch we read);
+        BadVersion means someone else changed it. Returns the state with its new zkVersion."""
+        path = TopicPartitionStateZNode.path(topic, partition)
+        await self.checked_multi(epoch_zk_version, [
+            Op("set", path, TopicPartitionStateZNode.encode(state), version=state.zk_version)
+        ])  # fmt: skip
+        return PartitionState(state.leader, state.leader_epoch, state.isr,
+                              state.controller_epoch, state.zk_version + 1)  # fmt: skip
+
+    async def delete_topic(self, epoch_zk_version: int, topic: str) -> None:
+        """TopicDeletionManager's last step: `/brokers/topics/<t>` recursively, then
+        `/config/topics/<t>`, then `/admin/delete_topics/<t>`, each under the epoch check."""
+        nodes = await self._subtree(TopicZNode.path(topic))
+        if nodes:
+            await self.checked_multi(epoch_zk_version, [Op("delete", p) for p in nodes])
+        for path in (ConfigEntityZNode.path("topics", topic), DeleteTopicsTopicZNode.path(topic)):
+            with contextlib.suppress(NoNode):
+                await self.checked_multi(epoch_zk_version, [Op("delete", path)])
+
+    async def delete_deletion_marker(self, epoch_zk_version: int, topic: str) -> None:
+        with contextlib.suppress(NoNode):
+            await self.checked_multi(
+                epoch_zk_version, [Op("delete", DeleteTopicsTopicZNode.path(topic))]
+            )
+
+    async def _subtree(self, path: str) -> list[str]:
+        """Every znode under `path` and `path` itself, children before parents."""
+        children = await self.zk.get_children(path)
+        if children is None:
+            return []
+        result: list[str] = []
+        for child in children:
+            result.extend(await self._subtree(f"{path}/{child}"))
+        result.append(path)
+        return result
+
+    async def get_topic_config(self, topic: str) -> dict[str, str]:
+        found = await self.zk.get(ConfigEntityZNode.path("topics", topic))
+        try:
+            return ConfigEntityZNode.decode(found[0] if found is not None else None)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            log.warning("Ignoring unreadable config of topic %s", topic)
+            return {}

@@ -51,6 +51,7 @@ class Stat:
     czxid: int
     version: int
     ephemeral_owner: int
+    mtime_ms: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,9 @@ class Op:
 
 
 def _stat(raw: Any) -> Stat:
-    return Stat(czxid=raw.czxid, version=raw.version, ephemeral_owner=raw.ephemeralOwner)
+    return Stat(
+        czxid=raw.czxid, version=raw.version, ephemeral_owner=raw.ephemeralOwner, mtime_ms=raw.mtime
+    )
 
 
 def _translate(exc: BaseException, path: str | None) -> BaseException:
@@ -97,6 +100,7 @@ class ZkClient:
         self._kazoo: KazooClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.events: asyncio.Queue[ZkEvent] = asyncio.Queue()
+        self._subscribers: list[asyncio.Queue[Any]] = []
 
     @property
     def session_id(self) -> int:
@@ -140,10 +144,24 @@ class ZkClient:
         )
         self._post(ZkEvent("SESSION", name))
 
+    def subscribe(self, queue: asyncio.Queue[Any]) -> None:
+        """Also deliver every event to `queue` (the controller and the config-change listener
+        drain their own queues; a watch set by several readers of one path fires once)."""
+        self._subscribers.append(queue)
+
+    def unsubscribe(self, queue: asyncio.Queue[Any]) -> None:
+        if queue in self._subscribers:
+            self._subscribers.remove(queue)
+
     def _post(self, event: ZkEvent) -> None:
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self.events.put_nowait, event)
+            loop.call_soon_threadsafe(self._deliver, event)
+
+    def _deliver(self, event: ZkEvent) -> None:
+        self.events.put_nowait(event)
+        for queue in self._subscribers:
+            queue.put_nowait(event)
 
     def _watcher(self, event: WatchedEvent) -> None:
         self._post(ZkEvent(str(event.type), event.path))

@@ -194,6 +194,12 @@ class TopicPartitionsZNode:
         return f"/brokers/topics/{topic}/partitions"
 
 
+class TopicPartitionZNode:
+    @staticmethod
+    def path(topic: str, partition: int) -> str:
+        return f"/brokers/topics/{topic}/partitions/{partition}"
+
+
 class TopicPartitionStateZNode:
     """`/brokers/topics/<t>/partitions/<p>/state`: leader and ISR; zkVersion = partition epoch."""
 
@@ -252,8 +258,37 @@ class ConfigEntityChangeNotificationZNode:
         return _dump({"version": 2, "entity_path": entity_path})
 
 
+class ConfigEntityChangeNotificationSequenceZNode:
+    """`/config/changes/config_change_0000000007`: which entity's config changed."""
+
+    prefix = "config_change_"
+
+    @staticmethod
+    def sequence(name: str) -> int | None:
+        """The 10-digit sequence number of a child name, or None for a foreign child."""
+        tail = name[len(ConfigEntityChangeNotificationSequenceZNode.prefix) :]
+        ok = name.startswith(ConfigEntityChangeNotificationSequenceZNode.prefix) and tail.isdigit()
+        return int(tail) if ok else None
+
+    @staticmethod
+    def decode(data: bytes) -> str:
+        """The entity path (`topics/orders`); version 1 had entity_type and entity_name."""
+        obj = _load(data)
+        if "entity_path" in obj:
+            return str(obj["entity_path"])
+        return f"{obj['entity_type']}/{obj['entity_name']}"
+
+
 class DeleteTopicsZNode:
     path = "/admin/delete_topics"
+
+
+class DeleteTopicsTopicZNode:
+    """`/admin/delete_topics/<t>`: a deletion request (no data)."""
+
+    @staticmethod
+    def path(topic: str) -> str:
+        return f"{DeleteTopicsZNode.path}/{topic}"
 
 
 class IsrChangeNotificationZNode:

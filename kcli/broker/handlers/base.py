@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from kcli.broker.admin_manager import AdminManager
 from kcli.broker.config import BrokerConfig
 from kcli.broker.metadata_cache import MetadataCache
 from kcli.clock import Clock
@@ -64,6 +65,7 @@ class BrokerContext:
     metadata: MetadataCache
     handlers: Mapping[int, Handler]
     clock: Clock
+    admin: AdminManager | None = None  # topic/config administration; None in unit tests
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,342 @@
+"""KafkaController (ZooKeeper mode): one asyncio task that drains one event queue.
+
+Only the broker that won `/controller` runs it. ZooKeeper watches put events on the queue
+(`ZkClient.subscribe`); the task takes one at a time, reads ZooKeeper, decides with the pure
+functions of partition_state_machine, writes partition state znodes under the
+`/controller_epoch` version check (so a deposed controller's writes fail), and tells brokers
+through the ControllerChannelManager. A failed epoch check (ControllerMovedError) makes it
+resign.
+
+What it keeps (Kafka's ControllerContext): live brokers, each topic's assignment, each
+partition's leader/ISR state with its zkVersion, and the topics queued for deletion.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any
+
+from kcli.broker.controller import topic_deletion
+from kcli.broker.controller.channel import ControllerChannelManager, TopicPartition
+from kcli.broker.controller.events import (
+    BrokerChange,
+    ControllerEvent,
+    PartitionModifications,
+    Resign,
+    Startup,
+    TopicChange,
+    TopicDeletion,
+    event_for,
+)
+from kcli.broker.controller.kafka_zk_client import ControllerMovedError, KafkaZkClient
+from kcli.broker.controller.partition_state_machine import (
+    initial_leader_and_isr,
+    needs_election,
+    offline_leader_election,
+    remove_replicas_from_isr,
+)
+from kcli.broker.controller.zk import BadVersion, ZkClient, ZkEvent
+from kcli.broker.controller.znodes import BrokerIdsZNode, TopicsZNode
+from kcli.broker.metadata_cache import PartitionState
+from kcli.broker.replica.state import PartitionState as LeaderAndIsrPartitionState
+
+log = logging.getLogger("kafka.controller.KafkaController")
+
+
+class ControllerContext:
+    def __init__(self) -> None:
+        self.live_brokers: set[int] = set()
+        self.assignments: dict[str, dict[int, tuple[int, ...]]] = {}
+        self.states: dict[TopicPartition, PartitionState] = {}
+        self.topics_to_delete: set[str] = set()
+
+    def partitions(self, topics: Iterable[str] | None = None) -> list[TopicPartition]:
+        names = sorted(self.assignments) if topics is None else sorted(topics)
+        return [(t, p) for t in names for p in sorted(self.assignments.get(t, {}))]
+
+    def replicas(self, tp: TopicPartition) -> tuple[int, ...]:
+        return self.assignments.get(tp[0], {}).get(tp[1], ())
+
+    def remove_topic(self, topic: str) -> None:
+        for p in self.assignments.pop(topic, {}):
+            self.states.pop((topic, p), None)
+        self.topics_to_delete.discard(topic)
+
+
+class KafkaController:
+    def __init__(
+        self,
+        broker_id: int,
+        zk: ZkClient,
+        kzk: KafkaZkClient,
+        channel: ControllerChannelManager,
+        *,
+        delete_topic_enable: bool = True,
+        unclean_leader_election: bool = False,
+        on_resign: Callable[[], Coroutine[Any, Any, None]] | None = None,
+    ) -> None:
+        self.broker_id = broker_id
+        self.zk = zk
+        self.kzk = kzk
+        self.channel = channel
+        self.delete_topic_enable = delete_topic_enable
+        self.unclean_leader_election = unclean_leader_election
+        self.on_resign = on_resign
+        self.epoch = -1
+        self.epoch_zk_version = -1
+        self.ctx = ControllerContext()
+        self._queue: asyncio.Queue[ControllerEvent | ZkEvent] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.processed = 0  # events handled, for tests and logs
+
+    @property
+    def ident(self) -> str:
+        return f"[Controller id={self.broker_id} epoch={self.epoch}]"
+
+    @property
+    def active(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self, epoch: int, epoch_zk_version: int) -> None:
+        """Become controller with this epoch: watches feed the queue, Startup goes first."""
+        self.epoch, self.epoch_zk_version = epoch, epoch_zk_version
+        self.ctx = ControllerContext()
+        self.zk.subscribe(self._queue)
+        self._queue.put_nowait(Startup())
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="controller")
+
+    async def stop(self) -> None:
+        self.zk.unsubscribe(self._queue)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self._queue = asyncio.Queue()
+
+    def enqueue(self, event: ControllerEvent) -> None:
+        self._queue.put_nowait(event)
+
+    async def _run(self) -> None:
+        while True:
+            item = await self._queue.get()
+            event = item if isinstance(item, ControllerEvent) else event_for(item)
+            if event is None:
+                continue
+            if isinstance(event, Resign):
+                return
+            try:
+                await self._process(event)
+            except asyncio.CancelledError:
+                raise
+            except ControllerMovedError as exc:
+                log.info("%s %s; resigning (%s)", self.ident, event.name, exc)
+                self.zk.unsubscribe(self._queue)
+                if self.on_resign is not None:
+                    asyncio.get_running_loop().create_task(self.on_resign())
+                return
+            except Exception:
+                log.exception("%s Error processing event %s", self.ident, event)
+            self.processed += 1
+
+    async def _process(self, event: ControllerEvent) -> None:
+        if isinstance(event, Startup):
+            await self._on_failover()
+        elif isinstance(event, BrokerChange):
+            await self._on_broker_change()
+        elif isinstance(event, TopicChange):
+            await self._on_topic_change()
+        elif isinstance(event, PartitionModifications):
+            await self._on_partition_modifications(event.topic)
+        elif isinstance(event, TopicDeletion):
+            await topic_deletion.on_deletion_request(self)
+
+    # --- failover ---------------------------------------------------------------------------
+    async def _on_failover(self) -> None:
+        """onControllerFailover: set watches, load the cluster, bring partitions online."""
+        log.info("%s Starting controller", self.ident)
+        ids = await self.zk.get_children(BrokerIdsZNode.path, watch=True) or []
+        self.ctx.live_brokers = {int(i) for i in ids if i.lstrip("-").isdigit()}
+        for topic in await self.zk.get_children(TopicsZNode.path, watch=True) or []:
+            await self.load_topic(topic)
+        log.info("%s Live brokers: %s; %d topics", self.ident, sorted(self.ctx.live_brokers),
+                 len(self.ctx.assignments))  # fmt: skip
+        await self._online_partitions(self.ctx.partitions(), announce_all=True)
+        await topic_deletion.on_deletion_request(self)
+
+    async def load_topic(self, topic: str) -> list[int]:
+        """Read a topic's assignment (setting its data watch) and partition states; returns
+        the partitions that were not known before."""
+        assignment = await self.kzk.get_topic_assignment(topic, watch=True)
+        if assignment is None:
+            return []
+        known = self.ctx.assignments.get(topic, {})
+        self.ctx.assignments[topic] = dict(assignment.partitions)
+        added = [p for p in sorted(assignment.partitions) if p not in known]
+        for p in added:
+            state = await self.kzk.get_partition_state(topic, p)
+            if state is not None:
+                self.ctx.states[(topic, p)] = state
+        return added
+
+    # --- partition state machine ------------------------------------------------------------
+    async def _online_partitions(
+        self, partitions: list[TopicPartition], announce_all: bool = False
+    ) -> None:
+        """New -> Online for partitions without a state; Offline -> Online for those whose
+        leader is gone. LeaderAndIsr goes to the live replicas of every partition changed
+        (of every partition given, with `announce_all`, as after a failover)."""
+        changed: list[TopicPartition] = []
+        new: set[TopicPartition] = set()
+        for tp in partitions:
+            if tp[0] in self.ctx.topics_to_delete:
+                continue
+            state = self.ctx.states.get(tp)
+            if state is None:
+                if await self._init_partition(tp):
+                    changed.append(tp)
+                    new.add(tp)
+            elif needs_election(state, self.ctx.live_brokers):
+                if await self._elect_offline(tp, state):
+                    changed.append(tp)
+            elif announce_all:
+                changed.append(tp)
+        await self._send_leader_and_isr(changed, new)
+
+    async def _init_partition(self, tp: TopicPartition) -> bool:
+        state = initial_leader_and_isr(self.ctx.replicas(tp), self.ctx.live_brokers, self.epoch)
+        if state is None:
+            log.error("%s Controller failed to elect leader for new partition %s-%d: none of "
+                      "its replicas %s is alive", self.ident, tp[0], tp[1],
+                      list(self.ctx.replicas(tp)))  # fmt: skip
+            return False
+        self.ctx.states[tp] = await self.kzk.create_partition_state(
+            self.epoch_zk_version, tp[0], tp[1], state
+        )
+        return True
+
+    async def _elect_offline(self, tp: TopicPartition, state: PartitionState) -> bool:
+        unclean = await self._unclean_allowed(tp[0])
+        elected = offline_leader_election(
+            self.ctx.replicas(tp), state, self.ctx.live_brokers, self.epoch, unclean
+        )
+        if elected is None:
+            log.error("%s No live in-sync replica for partition %s-%d (ISR %s); it stays "
+                      "offline", self.ident, tp[0], tp[1], list(state.isr))  # fmt: skip
+            return False
+        return await self._write_state(tp, elected)
+
+    async def _write_state(self, tp: TopicPartition, state: PartitionState) -> bool:
+        try:
+            self.ctx.states[tp] = await self.kzk.update_partition_state(
+                self.epoch_zk_version, tp[0], tp[1], state
+            )
+        except BadVersion:  # changed underneath (a leader's ISR update): re-read, retry later
+            fresh = await self.kzk.get_partition_state(*tp)
+            if fresh is not None:
+                self.ctx.states[tp] = fresh
+            return False
+        return True
+
+    async def _unclean_allowed(self, topic: str) -> bool:
+        override = (await self.kzk.get_topic_config(topic)).get("unclean.leader.election.enable")
+        return override.strip().lower() == "true" if override else self.unclean_leader_election
+
+    async def _send_leader_and_isr(
+        self, partitions: list[TopicPartition], new: set[TopicPartition] | None = None
+    ) -> None:
+        by_broker: dict[int, list[LeaderAndIsrPartitionState]] = {}
+        for tp in partitions:
+            state = self.ctx.states.get(tp)
+            if state is None:
+                continue
+            replicas = self.ctx.replicas(tp)
+            entry = LeaderAndIsrPartitionState(
+                topic=tp[0], partition=tp[1], controller_epoch=state.controller_epoch,
+                leader=state.leader, leader_epoch=state.leader_epoch, isr=state.isr,
+                zk_version=state.zk_version, replicas=replicas, is_new=tp in (new or set()),
+            )  # fmt: skip
+            for broker in replicas:
+                if broker in self.ctx.live_brokers:
+                    by_broker.setdefault(broker, []).append(entry)
+        for broker, states in sorted(by_broker.items()):
+            configs = {t: await self.kzk.get_topic_config(t) for t in {s.topic for s in states}}
+            try:
+                errors = await self.channel.leader_and_isr(broker, self.epoch, states, configs)
+            except Exception:
+                log.exception("%s LeaderAndIsr to broker %d failed", self.ident, broker)
+                continue
+            failed = {tp: e for tp, e in errors.items() if e}
+            if failed:
+                log.warning("%s LeaderAndIsr errors from broker %d: %s", self.ident, broker,
+                            failed)  # fmt: skip
+
+    # --- watches ----------------------------------------------------------------------------
+    async def _on_topic_change(self) -> None:
+        names = set(await self.zk.get_children(TopicsZNode.path, watch=True) or [])
+        for gone in set(self.ctx.assignments) - names:
+            self.ctx.remove_topic(gone)
+        new_partitions: list[TopicPartition] = []
+        for topic in sorted(names - set(self.ctx.assignments)):
+            log.info("%s New topic creation callback for %s", self.ident, topic)
+            new_partitions.extend((topic, p) for p in await self.load_topic(topic))
+        await self._online_partitions(new_partitions)
+
+    async def _on_partition_modifications(self, topic: str) -> None:
+        if topic in self.ctx.topics_to_delete:
+            log.info("%s Skipping adding partitions to %s: it is being deleted", self.ident,
+                     topic)  # fmt: skip
+            return
+        if topic not in self.ctx.assignments:
+            return  # TopicChange will load it
+        added = await self.load_topic(topic)
+        if added:
+            log.info("%s New partitions of %s: %s", self.ident, topic, added)
+            await self._online_partitions([(topic, p) for p in added])
+
+    async def _on_broker_change(self) -> None:
+        ids = await self.zk.get_children(BrokerIdsZNode.path, watch=True) or []
+        current = {int(i) for i in ids if i.lstrip("-").isdigit()}
+        new, dead = current - self.ctx.live_brokers, self.ctx.live_brokers - current
+        self.ctx.live_brokers = current
+        if not new and not dead:
+            return
+        log.info("%s Newly added brokers: %s, deleted brokers: %s, all live brokers: %s",
+                 self.ident, sorted(new), sorted(dead), sorted(current))  # fmt: skip
+        changed: list[TopicPartition] = []
+        for tp in self.ctx.partitions():  # followers that died leave the ISR
+            state = self.ctx.states.get(tp)
+            if state is None or tp[0] in self.ctx.topics_to_delete:
+                continue
+            lost = {b for b in state.isr if b in dead}
+            if state.leader in current and lost:
+                shrunk = remove_replicas_from_isr(state, lost, self.epoch)
+                if await self._write_state(tp, shrunk):
+                    changed.append(tp)
+        await self._send_leader_and_isr(changed)
+        # Partitions led by dead brokers, and new ones that had no live replica, come online.
+        await self._online_partitions(self.ctx.partitions())
+        for broker in sorted(new):  # a returning broker learns all its replicas
+            mine = [tp for tp in self.ctx.partitions() if broker in self.ctx.replicas(tp)]
+            await self._send_to(broker, mine)
+        if new:
+            await topic_deletion.resume(self)
+
+    async def _send_to(self, broker: int, partitions: list[TopicPartition]) -> None:
+        live, self.ctx.live_brokers = self.ctx.live_brokers, {broker} & self.ctx.live_brokers
+        try:
+            await self._send_leader_and_isr(partitions)
+        finally:
+            self.ctx.live_brokers = live
+
+    def describe(self) -> dict[str, Any]:
+        """A snapshot for logs and tests."""
+        return {
+            "epoch": self.epoch,
+            "live_brokers": sorted(self.ctx.live_brokers),
+            "topics": sorted(self.ctx.assignments),
+            "deleting": sorted(self.ctx.topics_to_delete),
+        }

@@ -1,0 +1,70 @@
+"""Controller events (Kafka's ControllerEvent family). ZooKeeper watches only enqueue; the
+controller's single task takes events off its queue one at a time and acts on them.
+
+`event_for` maps a fired watch to the event Kafka's ZNodeChangeHandlers would raise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kcli.broker.controller.zk import ZkEvent
+from kcli.broker.controller.znodes import BrokerIdsZNode, DeleteTopicsZNode, TopicsZNode
+
+
+@dataclass(frozen=True, slots=True)
+class ControllerEvent:
+    """Base of every event; `name` is Kafka's ControllerState for log lines."""
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+
+@dataclass(frozen=True, slots=True)
+class Startup(ControllerEvent):
+    """This broker just won the election (onControllerFailover)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerChange(ControllerEvent):
+    """Children of /brokers/ids changed: brokers started or died."""
+
+
+@dataclass(frozen=True, slots=True)
+class TopicChange(ControllerEvent):
+    """Children of /brokers/topics changed: topics created (or removed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionModifications(ControllerEvent):
+    """Data of /brokers/topics/<topic> changed: partitions added."""
+
+    topic: str
+
+
+@dataclass(frozen=True, slots=True)
+class TopicDeletion(ControllerEvent):
+    """Children of /admin/delete_topics changed: deletions requested."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resign(ControllerEvent):
+    """Stop acting as controller (another broker won, or our session was lost)."""
+
+
+def event_for(event: ZkEvent) -> ControllerEvent | None:
+    """The controller event a fired watch stands for, or None when it is not the controller's."""
+    path = event.path
+    if event.type == "SESSION":
+        return None
+    if path == BrokerIdsZNode.path:
+        return BrokerChange()
+    if path == TopicsZNode.path:
+        return TopicChange()
+    if path == DeleteTopicsZNode.path:
+        return TopicDeletion()
+    prefix = TopicsZNode.path + "/"
+    if path.startswith(prefix) and "/" not in path[len(prefix) :]:
+        return PartitionModifications(path[len(prefix) :])
+    return None

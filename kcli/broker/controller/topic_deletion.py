@@ -1,0 +1,73 @@
+"""Topic deletion (Kafka's TopicDeletionManager), run inside the controller's event task.
+
+A request is the znode `/admin/delete_topics/<t>`. With `delete.topic.enable=false` the
+request znode is removed and the topic kept. Otherwise the topic is queued; its deletion
+waits while any replica's broker is down (Kafka marks it ineligible), then StopReplica with
+delete=true goes to every replica, and only when all succeed are `/brokers/topics/<t>`
+(recursively), `/config/topics/<t>` and `/admin/delete_topics/<t>` deleted, each under the
+controller epoch check. A request for a topic that does not exist just loses its znode.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from kcli.broker.controller.channel import TopicPartition
+from kcli.broker.controller.znodes import DeleteTopicsZNode
+
+if TYPE_CHECKING:
+    from kcli.broker.controller.controller import KafkaController
+
+log = logging.getLogger("kafka.controller.TopicDeletionManager")
+
+
+async def on_deletion_request(c: KafkaController) -> None:
+    requested = await c.zk.get_children(DeleteTopicsZNode.path, watch=True) or []
+    if not requested:
+        return
+    if not c.delete_topic_enable:
+        log.info("%s Removing %s since delete topic is disabled", c.ident, requested)
+        for topic in requested:
+            await c.kzk.delete_deletion_marker(c.epoch_zk_version, topic)
+        return
+    for topic in requested:
+        if topic in c.ctx.topics_to_delete:
+            continue
+        if topic not in c.ctx.assignments:
+            if await c.kzk.get_topic_assignment(topic) is None:
+                log.info("%s Ignoring request to delete non-existing topic %s", c.ident, topic)
+                await c.kzk.delete_deletion_marker(c.epoch_zk_version, topic)
+                continue
+            await c.load_topic(topic)  # new to us: its TopicChange has not run yet
+        log.info("%s New topics to be deleted: %s", c.ident, topic)
+        c.ctx.topics_to_delete.add(topic)
+    await resume(c)
+
+
+async def resume(c: KafkaController) -> None:
+    """Try every queued deletion (after a request, and when brokers come back)."""
+    for topic in sorted(c.ctx.topics_to_delete):
+        await _delete(c, topic)
+
+
+async def _delete(c: KafkaController, topic: str) -> None:
+    by_broker: dict[int, list[TopicPartition]] = {}
+    for tp in c.ctx.partitions([topic]):
+        for broker in c.ctx.replicas(tp):
+            by_broker.setdefault(broker, []).append(tp)
+    down = sorted(b for b in by_broker if b not in c.ctx.live_brokers)
+    if down:
+        log.info("%s Deletion of topic %s paused: replicas on brokers %s are offline",
+                 c.ident, topic, down)  # fmt: skip
+        return
+    for broker, partitions in sorted(by_broker.items()):
+        errors = await c.channel.stop_replica(broker, c.epoch, partitions, delete=True)
+        failed = {tp: e for tp, e in errors.items() if e}
+        if failed:
+            log.warning("%s Deletion of topic %s failed on broker %d: %s; will retry",
+                        c.ident, topic, broker, failed)  # fmt: skip
+            return
+    await c.kzk.delete_topic(c.epoch_zk_version, topic)
+    c.ctx.remove_topic(topic)
+    log.info("%s Deletion of topic %s successfully completed", c.ident, topic)
