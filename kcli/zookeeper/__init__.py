@@ -7,7 +7,8 @@ Modules, from the wire inwards (names follow Apache ZooKeeper's classes):
     server.py      ZooKeeperServer: request pipeline, group commit, snapshots, expiry, purge
     prep.py        PrepRequestProcessor: write requests -> txns (validation, error codes)
     final.py       FinalRequestProcessor: read replies and write responses (multi results)
-    datatree.py    DataTree: znodes, Stat rules, ephemerals, watches; applies txns
+    datatree.py    DataTree: znodes, Stat rules, ephemerals, containers; applies txns
+    watches.py     WatchManager: one-shot data/child watches per connection
     database.py    ZKDatabase: tree + sessions, snapshot (de)serialisation, log replay
     sessions.py    SessionTracker: ids, passwords, tickTime expiry buckets
     jute.py, records.py, txn.py   the byte layouts (sans-I/O)
