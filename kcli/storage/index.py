@@ -301,13 +301,14 @@ class TimeIndex(_MappedIndex):
     def room(self) -> int:
         return self.max_index_size // 12 - 1 - self._entries
 
-    def maybe_append(self, timestamp: int, offset: int, skip_full_check: bool = False) -> None:
-        """Append when `timestamp` is larger than the last entry's (Kafka's maybeAppend)."""
+    def maybe_append(self, timestamp: int, offset: int, skip_full_check: bool = False) -> bool:
+        """Append when `timestamp` is larger than the last entry's (Kafka's maybeAppend);
+        True when an entry was added."""
         if self._entries:
             if self._last is None:
                 self._last = self.last_entry()
             if timestamp <= self._last[0] or offset <= self._last[1]:
-                return
+                return False
         rel = self._relative(offset)
         if self._entries >= self.max_entries:
             if not skip_full_check and self.is_full():
@@ -317,6 +318,7 @@ class TimeIndex(_MappedIndex):
         _TIME_ENTRY.pack_into(self._mm, self._entries * 12, timestamp, rel)
         self._entries += 1
         self._last = TimestampOffset(timestamp, offset)
+        return True
 
     def lookup(self, target_timestamp: int) -> TimestampOffset:
         """The entry with the largest timestamp <= target, or (-1, base offset) if none."""

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kcli.clock import SYSTEM_CLOCK, Clock
-from kcli.protocol.batch import CRC_START, HEADER_SIZE, LOG_OVERHEAD, MAGIC_V2
+from kcli.protocol.batch import CRC_START, LOG_OVERHEAD, MAGIC_V2
 from kcli.storage import files, retention
 from kcli.storage.checkpoint import read_partition_metadata, write_partition_metadata
 from kcli.storage.config import LONG_MAX, LogConfig
@@ -229,6 +229,56 @@ class Log:
         RecordTooLargeError, RecordBatchTooLargeError, UnexpectedAppendOffsetError or
         OffsetsOutOfOrderError; on any of them nothing is written.
         """
+        if assign_offsets and type(batches) is bytearray:
+            # The common produce case, one valid batch, in as few steps as possible; anything
+            # else (several batches, a failed check, LogAppendTime...) takes the general path,
+            # which reports it. Written for speed: it reads a few LogSegment internals.
+            view = memoryview(batches)
+            _, length, _, magic, crc, _, delta, _, max_ts, _, _, _, count = HEADER.unpack_from(view)
+            n = length + LOG_OVERHEAD
+            if (
+                n == len(view)
+                and n <= self._fast_limit
+                and magic == MAGIC_V2
+                and length >= MIN_LENGTH
+                and delta == count - 1
+                and delta >= 0
+                and crc32c_of(view[CRC_START:n]) == crc
+            ):
+                offset = self._leo
+                last_offset = offset + delta
+                segment = self._segments[-1]
+                size = segment._size
+                if size and (
+                    size > self.config.segment_bytes - n
+                    or segment.indexes_full
+                    or last_offset - segment.base_offset > _INT32_MAX
+                    or segment.roll_time_reached(max_ts, self.config.segment_ms, self.clock)
+                ):
+                    segment = self._roll_for(offset, last_offset)
+                if leader_epoch is None:
+                    _INT64.pack_into(view, 0, offset)
+                else:
+                    BASE_LENGTH_EPOCH.pack_into(view, 0, offset, length, leader_epoch)
+                    if leader_epoch != self.leader_epoch_cache.latest_epoch and leader_epoch >= 0:
+                        self.leader_epoch_cache.assign(leader_epoch, offset)
+                segment.append_one(view, last_offset, max_ts)
+                self._leo = last_offset + 1
+                self._unflushed_records += count
+                if self._unflushed_records >= self._flush_messages:
+                    self.flush()
+                return LogAppendInfo(
+                    offset, last_offset, max_ts, last_offset, -1, self.log_start_offset, 1, count, n
+                )
+        return self._append_general(batches, leader_epoch, assign_offsets)
+
+    def _append_general(
+        self,
+        batches: bytes | bytearray | memoryview,
+        leader_epoch: int | None,
+        assign_offsets: bool,
+    ) -> LogAppendInfo:
+        """Any append: several batches, follower appends, LogAppendTime, errors."""
         view = memoryview(batches)
         if view.ndim != 1 or view.itemsize != 1:
             view = view.cast("B")
@@ -241,10 +291,6 @@ class Log:
         n = len(view)
         if n == 0:
             return LogAppendInfo(-1, -1, -1, -1, -1, self.log_start_offset, 0, 0, 0)
-        if assign_offsets and not log_append and n >= HEADER_SIZE:
-            fast = self._append_one_batch(view, leader_epoch)
-            if fast is not None:
-                return fast
         parsed, records = validate_batches(
             view, self.config, self.clock, assign_offsets=assign_offsets, where=self.topic_partition
         )
@@ -301,48 +347,6 @@ class Log:
             base, _, epoch = BASE_LENGTH_EPOCH.unpack_from(view, p)
             if epoch >= 0 and epoch != cache.latest_epoch:
                 cache.assign(epoch, base)
-
-    def _append_one_batch(self, view: memoryview, leader_epoch: int | None) -> LogAppendInfo | None:
-        """The common produce case, one valid batch, in as few steps as possible. None sends
-        anything else (several batches, a failed check, LogAppendTime...) down the general
-        path, which reports it. Written for speed: it reads a few LogSegment internals."""
-        _, length, _, magic, crc, _, delta, _, max_ts, _, _, _, count = HEADER.unpack_from(view)
-        n = length + LOG_OVERHEAD
-        if (
-            n != len(view)
-            or n > self._fast_limit
-            or magic != MAGIC_V2
-            or length < MIN_LENGTH
-            or delta != count - 1
-            or delta < 0
-            or crc32c_of(view[CRC_START:n]) != crc
-        ):
-            return None
-        offset = self._leo
-        last_offset = offset + delta
-        segment = self._segments[-1]
-        size = segment._size
-        if size and (
-            size > self.config.segment_bytes - n
-            or segment.indexes_full()
-            or last_offset - segment.base_offset > _INT32_MAX
-            or segment.roll_time_reached(max_ts, self.config.segment_ms, self.clock)
-        ):
-            segment = self._roll_for(offset, last_offset)
-        if leader_epoch is None:
-            _INT64.pack_into(view, 0, offset)
-        else:
-            BASE_LENGTH_EPOCH.pack_into(view, 0, offset, length, leader_epoch)
-            if leader_epoch != self.leader_epoch_cache.latest_epoch and leader_epoch >= 0:
-                self.leader_epoch_cache.assign(leader_epoch, offset)
-        segment.append_one(view, last_offset, max_ts)
-        self._leo = last_offset + 1
-        self._unflushed_records += count
-        if self._unflushed_records >= self._flush_messages:
-            self.flush()
-        return LogAppendInfo(
-            offset, last_offset, max_ts, last_offset, -1, self.log_start_offset, 1, count, n
-        )
 
     def _roll_for(self, first_offset: int, last_offset: int) -> LogSegment:
         seg = self.roll(first_offset)

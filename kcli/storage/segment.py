@@ -40,7 +40,7 @@ from kcli.protocol.batch import (
 )
 from kcli.storage import files
 from kcli.storage.config import LogConfig
-from kcli.storage.index import OffsetIndex, TimeIndex, TimestampOffset
+from kcli.storage.index import OffsetIndex, TimeIndex
 
 _SCAN_CHUNK = 16 * 1024  # header scans read this much at a time
 _RECOVER_CHUNK = 1024 * 1024
@@ -133,13 +133,14 @@ class LogSegment:
         self.created_ms = created_ms
         self.roll_jitter_ms = 0
         self._bytes_since_index_entry = 0
-        self._max_ts = TimestampOffset(-1, -1)  # (max timestamp so far, batch last offset)
+        # largest batch timestamp so far and the last offset of its batch (time index values)
+        self.max_timestamp_so_far = -1
+        self.offset_of_max_timestamp = -1
         self._rolling_based_ts: int | None = None
         self._next_offset: int | None = None if self._size else base_offset
-        if self._size:
-            last = self.time_index.last_entry()
-            if self.time_index.entries:
-                self._max_ts = last
+        if self._size and self.time_index.entries:
+            self.max_timestamp_so_far, self.offset_of_max_timestamp = self.time_index.last_entry()
+        self._refresh_room()
 
     @classmethod
     def open(
@@ -183,18 +184,10 @@ class LogSegment:
             self._next_offset = nxt
         return self._next_offset
 
-    @property
-    def max_timestamp_so_far(self) -> int:
-        return self._max_ts.timestamp
-
-    @property
-    def offset_of_max_timestamp(self) -> int:
-        return self._max_ts.offset
-
     def largest_timestamp(self) -> int:
         """Max batch timestamp in the segment, or the file's mtime when none (Kafka alike)."""
-        if self._max_ts.timestamp >= 0:
-            return self._max_ts.timestamp
+        if self.max_timestamp_so_far >= 0:
+            return self.max_timestamp_so_far
         return os.fstat(self.fd).st_mtime_ns // 1_000_000
 
     def time_waited_for_roll(self, now_ms: int, message_timestamp: int) -> int:
@@ -216,8 +209,11 @@ class LogSegment:
             segment_ms - self.roll_jitter_ms
         )
 
-    def indexes_full(self) -> bool:
-        return self.offset_index.room() < 1 or self.time_index.room() < 1
+    def _refresh_room(self) -> None:
+        """Recount the free index slots (after anything but an append changed the indexes)."""
+        self._offset_room = self.offset_index.room()
+        self._time_room = self.time_index.room()
+        self.indexes_full = self._offset_room < 1 or self._time_room < 1
 
     def can_hold(self, offset: int) -> bool:
         return 0 <= offset - self.base_offset <= _INT32_MAX
@@ -266,19 +262,16 @@ class LogSegment:
             self._rolling_based_ts = batches[0][1]
         interval = self.index_interval_bytes
         since = self._bytes_since_index_entry
-        max_ts = self._max_ts
         for last_offset, max_timestamp, size in batches:
-            if max_timestamp > max_ts[0]:
-                max_ts = TimestampOffset(max_timestamp, last_offset)
-            if since > interval and self.offset_index.room() > 0 and self.time_index.room() > 0:
+            if max_timestamp > self.max_timestamp_so_far:
+                self.max_timestamp_so_far, self.offset_of_max_timestamp = max_timestamp, last_offset
+            if since > interval and not self.indexes_full:
                 # (a full index only makes lookups scan further; the Log rolls before that)
-                self.offset_index.append(last_offset, position)
-                self.time_index.maybe_append(max_ts[0], max_ts[1])
+                self._add_index_entry(last_offset, position)
                 since = 0
             position += size
             since += size
         self._bytes_since_index_entry = since
-        self._max_ts = max_ts
         self._size = position
         self._next_offset = batches[-1][0] + 1
 
@@ -291,18 +284,26 @@ class LogSegment:
             written += os.pwrite(self.fd, data[written:], position + written)
         if position == 0 and self._rolling_based_ts is None:
             self._rolling_based_ts = max_timestamp
-        if max_timestamp > self._max_ts[0]:
-            self._max_ts = TimestampOffset(max_timestamp, last_offset)
-        if self._bytes_since_index_entry > self.index_interval_bytes and self.time_index.room() > 0:
-            if self.offset_index.append_next(last_offset - self.base_offset, position):
-                self.time_index.maybe_append(self._max_ts[0], self._max_ts[1])
-                self._bytes_since_index_entry = total
-            else:
-                self._bytes_since_index_entry += total
+        if max_timestamp > self.max_timestamp_so_far:
+            self.max_timestamp_so_far, self.offset_of_max_timestamp = max_timestamp, last_offset
+        if self._bytes_since_index_entry > self.index_interval_bytes and not self.indexes_full:
+            self._add_index_entry(last_offset, position)
+            self._bytes_since_index_entry = total
         else:
             self._bytes_since_index_entry += total
         self._size = position + total
         self._next_offset = last_offset + 1
+
+    def _add_index_entry(self, last_offset: int, position: int) -> None:
+        """One offset index entry, and a time index entry if the max timestamp grew."""
+        if not self.offset_index.append_next(last_offset - self.base_offset, position):
+            self._refresh_room()  # the file had no slot: count again
+            return
+        self._offset_room -= 1
+        if self.time_index.maybe_append(self.max_timestamp_so_far, self.offset_of_max_timestamp):
+            self._time_room -= 1
+        if self._offset_room < 1 or self._time_room < 1:
+            self.indexes_full = True
 
     def append_batches(self, data: bytes | bytearray | memoryview) -> None:
         """Append already-offset batches (cleaner, tests): parses headers, checks nothing else."""
@@ -403,7 +404,7 @@ class LogSegment:
         self.offset_index.reset()
         self.time_index.reset()
         self._bytes_since_index_entry = 0
-        self._max_ts = TimestampOffset(-1, -1)
+        self.max_timestamp_so_far, self.offset_of_max_timestamp = -1, -1
         self._rolling_based_ts = None
         valid = 0
         expected = self.base_offset
@@ -436,11 +437,15 @@ class LogSegment:
                 break
             if self._rolling_based_ts is None:
                 self._rolling_based_ts = h.max_timestamp
-            if h.max_timestamp > self._max_ts.timestamp:
-                self._max_ts = TimestampOffset(h.max_timestamp, last)
-            if self._bytes_since_index_entry > self.index_interval_bytes:
+            if h.max_timestamp > self.max_timestamp_so_far:
+                self.max_timestamp_so_far, self.offset_of_max_timestamp = h.max_timestamp, last
+            if self._bytes_since_index_entry > self.index_interval_bytes and (
+                self.offset_index.room() > 0 and self.time_index.room() > 0
+            ):
                 self.offset_index.append(last, valid)
-                self.time_index.maybe_append(self._max_ts.timestamp, self._max_ts.offset)
+                self.time_index.maybe_append(
+                    self.max_timestamp_so_far, self.offset_of_max_timestamp
+                )
                 self._bytes_since_index_entry = 0
             self._bytes_since_index_entry += h.size
             valid += h.size
@@ -450,6 +455,7 @@ class LogSegment:
             os.ftruncate(self.fd, valid)
         self._size = valid
         self._next_offset = expected if valid else self.base_offset
+        self._refresh_room()
         return truncated
 
     def truncate_to(self, offset: int) -> int:
@@ -467,14 +473,15 @@ class LogSegment:
         if self._size == 0:
             self._rolling_based_ts = None
         # the max timestamp may have been in the dropped part: recompute from what is left
-        self._max_ts = TimestampOffset(-1, -1)
+        self.max_timestamp_so_far, self.offset_of_max_timestamp = -1, -1
+        if self.time_index.entries:
+            self.max_timestamp_so_far, self.offset_of_max_timestamp = self.time_index.last_entry()
         for pos_header in self.iter_batches(self.offset_index.last_entry().position):
             h = pos_header.header
-            if h.max_timestamp > self._max_ts.timestamp:
-                self._max_ts = TimestampOffset(h.max_timestamp, h.base_offset + h.last_offset_delta)
-        last = self.time_index.last_entry()
-        if self.time_index.entries and last.timestamp > self._max_ts.timestamp:
-            self._max_ts = last
+            if h.max_timestamp > self.max_timestamp_so_far:
+                self.max_timestamp_so_far = h.max_timestamp
+                self.offset_of_max_timestamp = h.base_offset + h.last_offset_delta
+        self._refresh_room()
         return removed
 
     def resize_indexes(self, max_index_size: int) -> None:
@@ -483,11 +490,14 @@ class LogSegment:
         self.time_index.max_index_size = max_index_size - max_index_size % 12
         self.offset_index.resize(max_index_size)
         self.time_index.resize(max_index_size)
+        self._refresh_room()
 
     def on_become_inactive(self) -> None:
         """The segment was rolled: write the final time index entry and trim both indexes."""
-        if self._max_ts.timestamp >= 0:
-            self.time_index.maybe_append(self._max_ts.timestamp, self._max_ts.offset, True)
+        if self.max_timestamp_so_far >= 0:
+            self.time_index.maybe_append(
+                self.max_timestamp_so_far, self.offset_of_max_timestamp, skip_full_check=True
+            )
         self.offset_index.trim()
         self.time_index.trim()
 
