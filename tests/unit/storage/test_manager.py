@@ -104,6 +104,9 @@ def test_delete_log_renames_then_removes(tmp_path: Path) -> None:
     clock.advance(5000)
     m.remove_deleted()
     assert not moved.exists()
+    again = m.get_or_create_log(tp)  # a topic re-created under the same name starts empty
+    assert (again.log_start_offset, again.log_end_offset) == (0, 0)
+    assert again.append(batch(1)).first_offset == 0
     m.shutdown()
     # a leftover -delete dir from a crash is removed at start-up
     (tmp_path / "d1" / files.delete_dir_name(tp)).mkdir()
