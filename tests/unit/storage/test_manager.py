@@ -112,7 +112,7 @@ def test_delete_log_renames_then_removes(tmp_path: Path) -> None:
     (tmp_path / "d1" / files.delete_dir_name(tp)).mkdir()
     m = LogManager([tmp_path / "d1"], clock=clock)
     m.startup()
-    assert not [p for p in (tmp_path / "d1").iterdir() if p.is_dir()]
+    assert [p.name for p in (tmp_path / "d1").iterdir() if p.is_dir()] == ["gone-0"]
     m.shutdown()
 
 
