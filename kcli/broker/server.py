@@ -12,25 +12,26 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Mapping
 from dataclasses import replace
 
 from kcli.broker import meta_properties
+from kcli.broker.admin_manager import AdminManager
 from kcli.broker.config import BrokerConfig, EndPoint
-from kcli.broker.controller.kafka_zk_client import KafkaZkClient
+from kcli.broker.controller.admin_zk_client import AdminZkClient
+from kcli.broker.controller.channel import ControllerChannelManager
+from kcli.broker.controller.config_change import ConfigChangeListener
+from kcli.broker.controller.controller import KafkaController
+from kcli.broker.controller.kafka_zk_client import ControllerElection, KafkaZkClient
 from kcli.broker.controller.metadata_sync import MetadataSync
-from kcli.broker.controller.producer_id_block import ZkProducerIdBlockStore
 from kcli.broker.controller.zk import ZkClient
 from kcli.broker.controller.znodes import BrokerRegistration
 from kcli.broker.handlers import load_registry
 from kcli.broker.handlers.base import BrokerContext
 from kcli.broker.metadata_cache import MetadataCache
 from kcli.broker.network.socket_server import SocketServer
-from kcli.broker.replica.log_tasks import LogTasks, storage_properties
-from kcli.broker.replica.manager import ReplicaManager
-from kcli.broker.txn.producer_id_manager import ProducerIdManager
 from kcli.clock import SYSTEM_CLOCK, Clock
 from kcli.errors import TerseError
-from kcli.storage.manager import LogManager
 
 log = logging.getLogger("kafka.server.KafkaServer")
 
@@ -61,9 +62,9 @@ class KafkaServer:
         self.sync: MetadataSync | None = None
         self.advertised: tuple[EndPoint, ...] = config.advertised_listeners
         self.controller_epoch = -1
-        self.log_manager: LogManager | None = None
-        self.replica_manager: ReplicaManager | None = None
-        self.log_tasks: LogTasks | None = None
+        self.context: BrokerContext | None = None
+        self.controller: KafkaController | None = None
+        self.config_changes: ConfigChangeListener | None = None
 
     @property
     def ident(self) -> str:
@@ -79,17 +80,12 @@ class KafkaServer:
         log.info("Cluster ID = %s", cluster_id)
         self.metadata.cluster_id = cluster_id
         await self._prepare_log_dirs(cluster_id)
-        self._start_logs()
 
         context = BrokerContext(
-            self.config,
-            self.broker_id,
-            self.metadata,
-            load_registry(),
-            self.clock,
-            replica_manager=self.replica_manager,
-            producer_ids=ProducerIdManager(self.broker_id, ZkProducerIdBlockStore(self.zk)),
+            self.config, self.broker_id, self.metadata, load_registry(), self.clock
         )
+        context.admin = AdminManager(self.config, self.metadata, AdminZkClient(self.zk), self.clock)
+        self.context = context
         self.socket_server = SocketServer(context, self.config.listeners)
         await self.socket_server.start()
         self.advertised = self._advertised_with_bound_ports()
@@ -98,6 +94,8 @@ class KafkaServer:
         self.sync = MetadataSync(self.zk, self.metadata, self._elect, self._on_new_session)
         await self.sync.load()
         self.sync.start()
+        self.config_changes = ConfigChangeListener(self.zk, self._on_topic_config, self.clock)
+        await self.config_changes.start()
         await self._elect()
         log.info("%s started", self.ident)
 
@@ -114,31 +112,6 @@ class KafkaServer:
         self.broker_id = broker_id
         meta = meta_properties.MetaProperties(cluster_id, broker_id)
         meta_properties.write_missing(found, self.config.log_dirs, meta)
-
-    def _start_logs(self) -> None:
-        """Load every partition log (recovering after an unclean stop) and start the periodic
-        retention/flush/checkpoint/cleaner passes."""
-        log_manager = LogManager(
-            self.config.log_dirs, storage_properties(self.config), clock=self.clock
-        )
-        log_manager.startup()
-        self.log_manager = log_manager
-        self.replica_manager = ReplicaManager(
-            self.broker_id, log_manager, self.metadata, self.clock
-        )
-        self.log_tasks = LogTasks(self.config, self.replica_manager, self.clock)
-        self.log_tasks.start()
-
-    async def _stop_logs(self) -> None:
-        """Answer waiting requests, write the high watermarks, close every log (flush,
-        checkpoints, clean-shutdown marker)."""
-        if self.log_tasks is not None:
-            await self.log_tasks.stop()
-        if self.replica_manager is not None:
-            self.replica_manager.shutdown()
-        if self.log_manager is not None:
-            self.log_manager.shutdown()
-            self.log_manager = None
 
     def _advertised_with_bound_ports(self) -> tuple[EndPoint, ...]:
         """Port 0 in listeners binds a free port; advertise the one actually bound."""
@@ -171,8 +144,35 @@ class KafkaServer:
             self.controller_epoch = election.epoch
             log.info("[Controller id=%d] Became controller, epoch %d", self.broker_id,
                      election.epoch)  # fmt: skip
+            await self._start_controller(election)
         elif was_controller and election.controller_id != self.broker_id:
             log.info("[Controller id=%d] Resigned as controller", self.broker_id)
+            await self._stop_controller()
+
+    async def _start_controller(self, election: ControllerElection) -> None:
+        await self._stop_controller()
+        local = self.context.replica_manager if self.context is not None else None
+        self.controller = KafkaController(
+            self.broker_id,
+            self.zk,
+            self.kzk,
+            ControllerChannelManager(self.broker_id, local),
+            delete_topic_enable=self.config.get_bool("delete.topic.enable"),
+            unclean_leader_election=self.config.get_bool("unclean.leader.election.enable"),
+            on_resign=self._elect,
+        )
+        self.controller.start(election.epoch, election.epoch_zk_version)
+
+    async def _stop_controller(self) -> None:
+        if self.controller is not None:
+            controller, self.controller = self.controller, None
+            await controller.stop()
+
+    def _on_topic_config(self, topic: str, overrides: Mapping[str, str]) -> None:
+        """ZkConfigManager's callback: a topic's overrides changed in ZooKeeper."""
+        local = self.context.replica_manager if self.context is not None else None
+        if local is not None:
+            local.update_topic_config(topic, overrides)
 
     async def _on_new_session(self) -> None:
         await self._register()
@@ -184,7 +184,9 @@ class KafkaServer:
             await self.socket_server.stop()
         if self.sync is not None:
             await self.sync.stop()
-        await self._stop_logs()
+        await self._stop_controller()
+        if self.config_changes is not None:
+            await self.config_changes.stop()
         await self.zk.close()
         log.info("%s shut down completed", self.ident)
 

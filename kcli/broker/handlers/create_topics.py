@@ -30,7 +30,7 @@ MAX_VERSION = 7
 async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> Any:
     cls = response_class(API_KEY, header.api_version)
     result_cls = nested(cls, "CreatableTopicResult")
-    config_cls = nested(cls, "CreatableTopicConfigs")
+    config_cls = nested(cls, "CreatableTopicConfigs") if header.api_version >= 5 else None
     admin = ctx.broker.admin
     assert admin is not None, "KafkaServer wires an AdminManager"
     counts = Counter(t.name for t in request.topics)
@@ -69,15 +69,19 @@ async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> An
         error = ErrorCode.none
         if not request.validate_only and not admin.partitions_live(name):
             error = ErrorCode.request_timed_out
-        configs = tuple(
-            config_cls(
-                name=e.name,
-                value=e.value,
-                read_only=e.read_only,
-                config_source=int(e.source),
-                is_sensitive=e.sensitive,
+        configs = (
+            ()
+            if config_cls is None
+            else tuple(
+                config_cls(
+                    name=e.name,
+                    value=e.value,
+                    read_only=e.read_only,
+                    config_source=int(e.source),
+                    is_sensitive=e.sensitive,
+                )
+                for e in topic_entries(ctx.broker.config, result.config)
             )
-            for e in topic_entries(ctx.broker.config, result.config)
         )
         results.append(
             build(

@@ -3,8 +3,10 @@ from the metadata cache (which ZooKeeper watches keep current).
 
 Topic list semantics: v0 sends an empty list for "all topics"; v1+ sends null for all and an
 empty list for none. v10+ may name a topic by id only. Unknown names answer
-UNKNOWN_TOPIC_OR_PARTITION and illegal ones INVALID_TOPIC_EXCEPTION. Auto-creation
-(auto.create.topics.enable) arrives with the topic machinery; until then it is not done.
+UNKNOWN_TOPIC_OR_PARTITION and illegal ones INVALID_TOPIC_EXCEPTION. With
+auto.create.topics.enable (and allow_auto_topic_creation, v4+) an unknown legal name is created
+with num.partitions and default.replication.factor and answered LEADER_NOT_AVAILABLE until the
+controller has made it live, as Kafka does.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from kcli.broker.admin_manager import AdminError
 from kcli.broker.handlers.base import RawResponse, RequestContext
 from kcli.broker.metadata_cache import ZERO_UUID, MetadataCache, TopicInfo
 from kcli.protocol.api_keys import ApiKey
@@ -60,7 +63,13 @@ def _partitions(cls: type[Any], topic: TopicInfo, cache: MetadataCache) -> tuple
 
 
 def _topic(
-    cls: type[Any], part_cls: type[Any], name: str, cache: MetadataCache, wanted_id: Any = None
+    cls: type[Any],
+    part_cls: type[Any],
+    name: str,
+    cache: MetadataCache,
+    wanted_id: Any = None,
+    *,
+    created: dict[str, ErrorCode] | None = None,
 ) -> Any:
     error = ErrorCode.none
     info = cache.topics.get(name)
@@ -68,7 +77,7 @@ def _topic(
         error = (
             ErrorCode.invalid_topic_exception
             if topic_name_error(name)
-            else ErrorCode.unknown_topic_or_partition
+            else (created or {}).get(name, ErrorCode.unknown_topic_or_partition)
         )
     return build(
         cls,
@@ -82,7 +91,13 @@ def _topic(
 
 
 def _requested_topics(
-    version: int, request: Any, cls: type[Any], part_cls: type[Any], cache: MetadataCache
+    version: int,
+    request: Any,
+    cls: type[Any],
+    part_cls: type[Any],
+    cache: MetadataCache,
+    *,
+    created: dict[str, ErrorCode],
 ) -> list[Any]:
     topics = request.topics
     if topics is None or (version == 0 and not topics):
@@ -107,7 +122,7 @@ def _requested_topics(
                     )
                 )
             continue
-        result.append(_topic(cls, part_cls, name, cache))
+        result.append(_topic(cls, part_cls, name, cache, created=created))
     return result
 
 
@@ -121,10 +136,14 @@ async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> An
     wanted = (
         None if topics is None else tuple((t.name, getattr(t, "topic_id", None)) for t in topics)
     )
+    created = await _auto_create(ctx, header.api_version, request)
+    if created:  # answers that change within milliseconds are not worth caching
+        response = _build(ctx, header.api_version, request, created)
+        return RawResponse((encode_body(response),), response_header_version(response))
     key = (header.api_version, ctx.listener_name, wanted)
     hit = cache.encoded.get(key)
     if hit is None:
-        response = _build(ctx, header.api_version, request)
+        response = _build(ctx, header.api_version, request, {})
         if len(cache.encoded) >= MAX_CACHED_RESPONSES:
             cache.encoded.clear()
         hit = cache.encoded[key] = (encode_body(response), response_header_version(response))
@@ -132,7 +151,34 @@ async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> An
     return RawResponse((body,), header_version)
 
 
-def _build(ctx: RequestContext, version: int, request: Any) -> Any:
+async def _auto_create(ctx: RequestContext, version: int, request: Any) -> dict[str, ErrorCode]:
+    """Create requested unknown topics when allowed; name -> the error to answer with."""
+    admin = ctx.broker.admin
+    topics = request.topics
+    if (
+        admin is None
+        or not topics
+        or not ctx.broker.config.get_bool("auto.create.topics.enable")
+        or not getattr(request, "allow_auto_topic_creation", True)
+    ):
+        return {}
+    cache = ctx.broker.metadata
+    created: dict[str, ErrorCode] = {}
+    for wanted in topics:
+        name = wanted.name
+        if name is None or name in cache.topics or topic_name_error(name) or is_internal(name):
+            continue
+        try:
+            await admin.create_topic(await admin.prepare_topic(name, -1, -1, None, {}))
+        except AdminError as exc:
+            exists = exc.code == ErrorCode.topic_already_exists
+            created[name] = ErrorCode.leader_not_available if exists else exc.code
+        else:
+            created[name] = ErrorCode.leader_not_available
+    return created
+
+
+def _build(ctx: RequestContext, version: int, request: Any, created: dict[str, ErrorCode]) -> Any:
     cls = response_class(API_KEY, version)
     cache = ctx.broker.metadata
     broker_cls = nested(cls, "MetadataResponseBroker")
@@ -155,6 +201,7 @@ def _build(ctx: RequestContext, version: int, request: Any) -> Any:
         nested(cls, "MetadataResponseTopic"),
         nested(cls, "MetadataResponsePartition"),
         cache,
+        created=created,
     )
     return build(
         cls,
