@@ -76,13 +76,13 @@ def _expected_end(last_segment: bytes, base: int, cut: int) -> int:
 
 def test_torn_write_and_flip_sweep(tmp_path: Path) -> None:
     path = tmp_path / "t-0"
-    _build(path)
+    _build(path, batches=12)
     snap = _snapshot(path)
     last_name = max(n for n in snap if n.endswith(".log"))
     base = int(last_name[:20])
     data = snap[last_name]
     headers = iter_headers(data)
-    assert len(headers) >= 3 and len([n for n in snap if n.endswith(".log")]) >= 3
+    assert len(headers) >= 3 and len([n for n in snap if n.endswith(".log")]) >= 2
     first_cut = headers[-3][0]
     all_records = {}
     log = open_log(path, **CONFIG)
