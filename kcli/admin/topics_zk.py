@@ -62,6 +62,7 @@ class ZookeeperTopicService:
         reason = probe(hosts, min(timeout_s, 5.0))
         if reason is not None:
             raise TerseError(f"cannot connect to ZooKeeper at {self.connect} ({reason})")
+        self._closed = False
         self.zk = KazooClient(hosts=self.connect, timeout=max(timeout_s, 6.0))
         try:
             self.zk.start(timeout=timeout_s)
@@ -72,9 +73,11 @@ class ZookeeperTopicService:
             ) from None
 
     def close(self) -> None:
-        zk = self.__dict__.pop("zk", None)
-        if zk is None:
+        """stop() closes the session; bounded, since a dead server can stall kazoo's stop."""
+        zk = self.zk
+        if self._closed:
             return
+        self._closed = True
 
         def stop() -> None:
             with contextlib.suppress(Exception):
