@@ -24,14 +24,19 @@ from kcli.broker.controller.config_change import ConfigChangeListener
 from kcli.broker.controller.controller import KafkaController
 from kcli.broker.controller.kafka_zk_client import ControllerElection, KafkaZkClient
 from kcli.broker.controller.metadata_sync import MetadataSync
+from kcli.broker.controller.producer_id_block import ZkProducerIdBlockStore
 from kcli.broker.controller.zk import ZkClient
 from kcli.broker.controller.znodes import BrokerRegistration
 from kcli.broker.handlers import load_registry
 from kcli.broker.handlers.base import BrokerContext
 from kcli.broker.metadata_cache import MetadataCache
 from kcli.broker.network.socket_server import SocketServer
+from kcli.broker.replica.log_tasks import LogTasks, storage_properties
+from kcli.broker.replica.manager import ReplicaManager
+from kcli.broker.txn.producer_id_manager import ProducerIdManager
 from kcli.clock import SYSTEM_CLOCK, Clock
 from kcli.errors import TerseError
+from kcli.storage.manager import LogManager
 
 log = logging.getLogger("kafka.server.KafkaServer")
 
@@ -62,6 +67,9 @@ class KafkaServer:
         self.sync: MetadataSync | None = None
         self.advertised: tuple[EndPoint, ...] = config.advertised_listeners
         self.controller_epoch = -1
+        self.log_manager: LogManager | None = None
+        self.replica_manager: ReplicaManager | None = None
+        self.log_tasks: LogTasks | None = None
         self.context: BrokerContext | None = None
         self.controller: KafkaController | None = None
         self.config_changes: ConfigChangeListener | None = None
@@ -80,9 +88,16 @@ class KafkaServer:
         log.info("Cluster ID = %s", cluster_id)
         self.metadata.cluster_id = cluster_id
         await self._prepare_log_dirs(cluster_id)
+        self._start_logs()
 
         context = BrokerContext(
-            self.config, self.broker_id, self.metadata, load_registry(), self.clock
+            self.config,
+            self.broker_id,
+            self.metadata,
+            load_registry(),
+            self.clock,
+            replica_manager=self.replica_manager,
+            producer_ids=ProducerIdManager(self.broker_id, ZkProducerIdBlockStore(self.zk)),
         )
         context.admin = AdminManager(self.config, self.metadata, AdminZkClient(self.zk), self.clock)
         self.context = context
@@ -112,6 +127,31 @@ class KafkaServer:
         self.broker_id = broker_id
         meta = meta_properties.MetaProperties(cluster_id, broker_id)
         meta_properties.write_missing(found, self.config.log_dirs, meta)
+
+    def _start_logs(self) -> None:
+        """Load every partition log (recovering after an unclean stop) and start the periodic
+        retention/flush/checkpoint/cleaner passes."""
+        log_manager = LogManager(
+            self.config.log_dirs, storage_properties(self.config), clock=self.clock
+        )
+        log_manager.startup()
+        self.log_manager = log_manager
+        self.replica_manager = ReplicaManager(
+            self.broker_id, log_manager, self.metadata, self.clock
+        )
+        self.log_tasks = LogTasks(self.config, self.replica_manager, self.clock)
+        self.log_tasks.start()
+
+    async def _stop_logs(self) -> None:
+        """Answer waiting requests, write the high watermarks, close every log (flush,
+        checkpoints, clean-shutdown marker)."""
+        if self.log_tasks is not None:
+            await self.log_tasks.stop()
+        if self.replica_manager is not None:
+            self.replica_manager.shutdown()
+        if self.log_manager is not None:
+            self.log_manager.shutdown()
+            self.log_manager = None
 
     def _advertised_with_bound_ports(self) -> tuple[EndPoint, ...]:
         """Port 0 in listeners binds a free port; advertise the one actually bound."""
@@ -187,6 +227,7 @@ class KafkaServer:
         await self._stop_controller()
         if self.config_changes is not None:
             await self.config_changes.stop()
+        await self._stop_logs()
         await self.zk.close()
         log.info("%s shut down completed", self.ident)
 

@@ -20,6 +20,11 @@ HANDLER_MODULES: tuple[str, ...] = (
     "kcli.broker.handlers.describe_configs",
     "kcli.broker.handlers.alter_configs",
     "kcli.broker.handlers.incremental_alter_configs",
+    "kcli.broker.handlers.produce",
+    "kcli.broker.handlers.fetch",
+    "kcli.broker.handlers.list_offsets",
+    "kcli.broker.handlers.offset_for_leader_epoch",
+    "kcli.broker.handlers.init_producer_id",
 )
 
 
@@ -33,6 +38,7 @@ def load_registry(modules: tuple[str, ...] = HANDLER_MODULES) -> dict[int, Handl
             max_version=int(module.MAX_VERSION),
             handle=module.handle,
             name=name.rsplit(".", 1)[1],
+            decode=getattr(module, "decode", None),
         )
         if handler.api_key in registry:
             raise RuntimeError(f"two handlers for api key {handler.api_key}: {name}")

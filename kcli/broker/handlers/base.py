@@ -13,13 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from kcli.broker.admin_manager import AdminManager
 from kcli.broker.config import BrokerConfig
 from kcli.broker.metadata_cache import MetadataCache
 from kcli.clock import Clock
 from kcli.protocol.messages import RequestHeader
+
+if TYPE_CHECKING:
+    from kcli.broker.replica.manager import ReplicaManager
+    from kcli.broker.txn.producer_id_manager import ProducerIdManager
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,9 @@ class RawResponse:
 
 Response = Any  # a kio response entity or a RawResponse
 HandleFn = Callable[["RequestContext", RequestHeader, Any], Awaitable[Response | None]]
+# A handler module may define `decode(header, frame)` to read its own request body (hand-written
+# hot paths, versions kio lacks); it must bounds-check and raise InvalidRequest on bad input.
+DecodeFn = Callable[[RequestHeader, bytes], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +61,7 @@ class Handler:
     max_version: int
     handle: HandleFn
     name: str
+    decode: DecodeFn | None = None
 
 
 @dataclass(slots=True)
@@ -65,6 +73,8 @@ class BrokerContext:
     metadata: MetadataCache
     handlers: Mapping[int, Handler]
     clock: Clock
+    replica_manager: ReplicaManager | None = None  # None only in handler unit tests
+    producer_ids: ProducerIdManager | None = None
     admin: AdminManager | None = None  # topic/config administration; None in unit tests
 
 

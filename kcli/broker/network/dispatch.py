@@ -62,7 +62,10 @@ async def process(ctx: RequestContext, frame: bytes) -> Outgoing | None:
             f"Received request api key {api_name(header.api_key)} with version "
             f"{header.api_version} which is not enabled"
         )
-    request = decode_request_body(header, frame)
+    if handler.decode is not None:  # the handler reads its own body (Produce)
+        request = handler.decode(header, frame)
+    else:
+        request = decode_request_body(header, frame)
     if request_log.isEnabledFor(logging.DEBUG):
         request_log.debug("Request %s from %s: %s", _describe(header), ctx.client_host, request)
     try:

@@ -48,3 +48,8 @@ class StaleControllerEpoch(ReplicaError):
 
 class KafkaStorageError(ReplicaError):
     """KAFKA_STORAGE_ERROR (56): the partition's log is offline."""
+
+
+class OffsetNotAvailable(ReplicaError):
+    """OFFSET_NOT_AVAILABLE (78): a new leader's high watermark has not reached the start of
+    its epoch yet, so "latest" is not known."""
