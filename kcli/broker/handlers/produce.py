@@ -40,7 +40,7 @@ FIRST_SUPPORTED = 3  # magic-2 record batches
 
 HEADER_SIZE_UP_TO_MAGIC = 17
 RECORD_OVERHEAD_V0 = 14
-_LENGTH_MAGIC = struct.Struct(">8xib")
+_LENGTH_MAGIC = struct.Struct(">8xi4xb")  # batchLength@8, magic@16
 _ATTRIBUTES = struct.Struct(">h")
 
 
