@@ -164,6 +164,9 @@ class KafkaController:
             await self.load_topic(topic)
         log.info("%s Live brokers: %s; %d topics", self.ident, sorted(self.ctx.live_brokers),
                  len(self.ctx.assignments))  # fmt: skip
+        # Brokers that died while no controller was watching still lead or sit in ISRs.
+        named = {b for s in self.ctx.states.values() for b in (s.leader, *s.isr) if b >= 0}
+        await self._on_brokers_dead(named - self.ctx.live_brokers)
         await self._online_partitions(self.ctx.partitions(), announce_all=True)
         await topic_deletion.on_deletion_request(self)
 
@@ -306,17 +309,7 @@ class KafkaController:
             return
         log.info("%s Newly added brokers: %s, deleted brokers: %s, all live brokers: %s",
                  self.ident, sorted(new), sorted(dead), sorted(current))  # fmt: skip
-        changed: list[TopicPartition] = []
-        for tp in self.ctx.partitions():  # followers that died leave the ISR
-            state = self.ctx.states.get(tp)
-            if state is None or tp[0] in self.ctx.topics_to_delete:
-                continue
-            lost = {b for b in state.isr if b in dead}
-            if state.leader in current and lost:
-                shrunk = remove_replicas_from_isr(state, lost, self.epoch)
-                if await self._write_state(tp, shrunk):
-                    changed.append(tp)
-        await self._send_leader_and_isr(changed)
+        await self._send_leader_and_isr(await self._on_brokers_dead(dead))
         # Partitions led by dead brokers, and new ones that had no live replica, come online.
         await self._online_partitions(self.ctx.partitions())
         for broker in sorted(new):  # a returning broker learns all its replicas
@@ -324,6 +317,41 @@ class KafkaController:
             await self._send_to(broker, mine)
         if new:
             await topic_deletion.resume(self)
+
+    async def _on_brokers_dead(self, dead: set[int]) -> list[TopicPartition]:
+        """onBrokerFailure: partitions the dead led get a new leader from the live ISR (or
+        leader -1 with the last ISR member kept); dead followers leave every ISR."""
+        changed: list[TopicPartition] = []
+        if not dead:
+            return changed
+        for tp in self.ctx.partitions():
+            state = self.ctx.states.get(tp)
+            if state is None or tp[0] in self.ctx.topics_to_delete:
+                continue
+            if state.leader in dead:
+                new = await self._elect_dead_leader(tp, state, dead)
+            elif dead & set(state.isr):
+                new = remove_replicas_from_isr(state, dead, self.epoch)
+            else:
+                continue
+            if (new.leader, new.isr) != (state.leader, state.isr) and await self._write_state(
+                tp, new
+            ):
+                changed.append(tp)
+        return changed
+
+    async def _elect_dead_leader(
+        self, tp: TopicPartition, state: PartitionState, dead: set[int]
+    ) -> PartitionState:
+        unclean = await self._unclean_allowed(tp[0])
+        elected = offline_leader_election(
+            self.ctx.replicas(tp), state, self.ctx.live_brokers, self.epoch, unclean
+        )
+        if elected is not None:
+            return elected
+        log.error("%s No live in-sync replica for partition %s-%d (ISR %s); it goes offline",
+                  self.ident, tp[0], tp[1], list(state.isr))  # fmt: skip
+        return remove_replicas_from_isr(state, dead, self.epoch)
 
     async def _send_to(self, broker: int, partitions: list[TopicPartition]) -> None:
         live, self.ctx.live_brokers = self.ctx.live_brokers, {broker} & self.ctx.live_brokers
