@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from kcli.errors import TerseError
+from kcli.protocol.topic import is_internal
 
 ACTIONS = ("list", "describe", "create", "alter", "delete")
-INTERNAL_TOPICS = frozenset({"__consumer_offsets", "__transaction_state"})
 SHORT_MAX = 32767
 
 
@@ -27,10 +27,6 @@ class TopicCommandError(TerseError):
     def __init__(self, message: str, code: int | None = None) -> None:
         super().__init__(message)
         self.code = code
-
-
-def is_internal(topic: str) -> bool:
-    return topic in INTERNAL_TOPICS
 
 
 def has_collision_chars(topic: str) -> bool:

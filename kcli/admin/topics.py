@@ -7,7 +7,6 @@ messages a ZooKeeper-mode Kafka broker sends, so output matches kafka-topics.sh 
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +20,7 @@ from kcli.admin.client import (
     kafka_error_text,
     unreachable,
 )
+from kcli.admin.kafka_znodes import kafka_uuid_text
 from kcli.admin.topic_model import (
     SHORT_MAX,
     PartitionDescription,
@@ -28,11 +28,11 @@ from kcli.admin.topic_model import (
     TopicCommandOptions,
     TopicDescription,
     ensure_topic_exists,
-    is_internal,
     parse_topic_configs,
     select_topics,
 )
 from kcli.errors import TerseError
+from kcli.protocol.topic import is_internal
 
 Out = Callable[[str], None]
 
@@ -53,8 +53,7 @@ def kafka_topic_id(uuid: Any) -> str | None:
     lsb = uuid.get_least_significant_bits() & (2**64 - 1)
     if msb == 0 and lsb == 0:
         return None
-    raw = msb.to_bytes(8, "big") + lsb.to_bytes(8, "big")
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return kafka_uuid_text(msb.to_bytes(8, "big") + lsb.to_bytes(8, "big"))
 
 
 class AdminClientTopicService:

@@ -27,11 +27,11 @@ from kcli.admin.topic_model import (
     TopicDescription,
     ensure_topic_exists,
     has_collision_chars,
-    is_internal,
     parse_topic_configs,
     select_topics,
 )
 from kcli.errors import ConfigError, TerseError
+from kcli.protocol.topic import is_internal
 
 Out = Callable[[str], None]
 

@@ -100,7 +100,7 @@ def list_lines(names: list[str], marked_for_deletion: set[str]) -> list[str]:
 
 
 def list_json(names: list[str], marked_for_deletion: set[str]) -> list[dict[str, Any]]:
-    from kcli.admin.topic_model import is_internal
+    from kcli.protocol.topic import is_internal
 
     return [
         {"name": n, "internal": is_internal(n), "marked_for_deletion": n in marked_for_deletion}
