@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from confluent_kafka import KafkaError, Producer
-from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
+from confluent_kafka.admin import NewPartitions, NewTopic
 from kazoo.client import KazooClient
 from kio.schema.metadata.v12.request import MetadataRequest, MetadataRequestTopic
 
@@ -72,17 +72,21 @@ def test_auto_create_only_when_allowed(make_broker: BrokerFactory, kazoo: KazooC
     broker = make_broker(0, num_partitions="2")
     refused = wire.call(
         broker.bootstrap,
-        MetadataRequest(topics=(MetadataRequestTopic(name="quiet", topic_id=None),),
-                        allow_auto_topic_creation=False,
-                        include_topic_authorized_operations=False),  # fmt: skip
+        MetadataRequest(
+            topics=(MetadataRequestTopic(name="quiet", topic_id=None),),
+            allow_auto_topic_creation=False,
+            include_topic_authorized_operations=False,
+        ),
         12,
     )
     assert refused.topics[0].error_code == KafkaError.UNKNOWN_TOPIC_OR_PART
     asked = wire.call(
         broker.bootstrap,
-        MetadataRequest(topics=(MetadataRequestTopic(name="auto", topic_id=None),),
-                        allow_auto_topic_creation=True,
-                        include_topic_authorized_operations=False),  # fmt: skip
+        MetadataRequest(
+            topics=(MetadataRequestTopic(name="auto", topic_id=None),),
+            allow_auto_topic_creation=True,
+            include_topic_authorized_operations=False,
+        ),
         12,
     )
     assert asked.topics[0].error_code == KafkaError.LEADER_NOT_AVAILABLE
