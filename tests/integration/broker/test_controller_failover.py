@@ -1,0 +1,104 @@
+"""The controller across broker stops (bundled ZooKeeper): a restarted single broker leads its
+partitions again; when the controller's broker stops, the other broker wins `/controller` with
+the next epoch, elects new leaders from the ISR with Kafka's JSON and serves produce; a
+deposed controller's writes are refused by the `/controller_epoch` version check."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from confluent_kafka.admin import NewTopic
+from kazoo.client import KazooClient
+
+from kcli.broker.config import ZkConnect
+from kcli.broker.controller.kafka_zk_client import ControllerMovedError, KafkaZkClient
+from kcli.broker.controller.zk import ZkClient
+from kcli.broker.metadata_cache import PartitionState
+from kcli.testing.process import wait_until
+from tests.integration.broker.conftest import BrokerFactory, start_any_zookeeper
+from tests.integration.broker.test_topics_admin import admin, produce_and_read_back
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    server = start_any_zookeeper(tmp_path_factory.mktemp("zk"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def state(kazoo: KazooClient, topic: str, p: int) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(
+        kazoo.get(f"/brokers/topics/{topic}/partitions/{p}/state")[0]
+    )
+    return found
+
+
+def test_restarted_broker_leads_its_partitions_again(
+    make_broker: BrokerFactory, kazoo: KazooClient
+) -> None:
+    broker = make_broker(0)
+    client = admin(broker)  # the futures need their client alive
+    client.create_topics([NewTopic("stay", 2, 1)], request_timeout=15)["stay"].result()
+    produce_and_read_back(broker, "stay", 1)
+    broker.restart()
+    assert kazoo.get("/controller_epoch")[0] == b"2"
+    produce_and_read_back(broker, "stay", 1)  # LeaderAndIsr at failover reopened the log
+    assert state(kazoo, "stay", 1)["leader"] == 0
+
+
+def test_controller_failover_elects_from_the_isr(
+    make_broker: BrokerFactory, kazoo: KazooClient
+) -> None:
+    first = make_broker(0)
+    second = make_broker(1)
+    assert json.loads(kazoo.get("/controller")[0])["brokerid"] == 0
+    new = NewTopic("ha", num_partitions=2, replica_assignment=[[0, 1], [1, 0]])
+    client = admin(first)
+    client.create_topics([new], request_timeout=15)["ha"].result()
+    assert state(kazoo, "ha", 0) == {
+        "controller_epoch": 1, "leader": 0, "version": 1, "leader_epoch": 0, "isr": [0, 1],
+    }  # fmt: skip
+
+    first.stop()  # SIGTERM: its session closes, /controller and /brokers/ids/0 go at once
+    wait_until(lambda: kazoo.exists("/controller") is not None
+               and json.loads(kazoo.get("/controller")[0])["brokerid"] == 1,
+               15, what="broker 1 as controller")  # fmt: skip
+    assert kazoo.get("/controller_epoch")[0] == b"2"
+    wait_until(lambda: state(kazoo, "ha", 0)["leader"] == 1, 15, what="new leader of ha-0")
+    assert state(kazoo, "ha", 0) == {
+        "controller_epoch": 2, "leader": 1, "version": 1, "leader_epoch": 1, "isr": [1],
+    }  # fmt: skip
+    wait_until(lambda: state(kazoo, "ha", 1)["isr"] == [1], 15, what="ha-1 ISR shrink")
+    assert state(kazoo, "ha", 1)["leader_epoch"] == 1
+    produce_and_read_back(second, "ha", 0)
+
+
+def test_deposed_controller_writes_are_fenced(zk_connect: str, kazoo: KazooClient) -> None:
+    async def go() -> None:
+        zk = ZkClient(ZkConnect.parse(zk_connect), 6000, 10000)
+        await zk.start()
+        try:
+            kzk = KafkaZkClient(zk)
+            await kzk.create_top_level_paths()
+            won = await kzk.elect(7, 0)
+            assert (won.controller_id, won.epoch) == (7, 1)
+            kazoo.ensure_path("/brokers/topics/f")
+            fresh = PartitionState(leader=7, leader_epoch=0, isr=(7,), controller_epoch=1)
+            await kzk.create_partition_state(won.epoch_zk_version, "f", 0, fresh)
+            kazoo.set("/controller_epoch", b"2")  # another controller took over
+            with pytest.raises(ControllerMovedError):
+                await kzk.create_partition_state(won.epoch_zk_version, "f", 1, fresh)
+        finally:
+            await zk.close()
+
+    asyncio.run(go())
+    assert kazoo.exists("/brokers/topics/f/partitions/0/state") is not None
+    assert kazoo.exists("/brokers/topics/f/partitions/1") is None
