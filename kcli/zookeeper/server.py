@@ -4,9 +4,9 @@ Pipeline (ZooKeeper's Prep -> Sync -> Final processors, on one event loop):
   1. a write request is prepped into a txn (or an ErrorTxn) and given the next zxid;
   2. the txn is applied to the tree at once, so the next request sees it, and appended to
      the txn log buffer; watch events it triggers are queued on their connections;
-  3. the committer writes and fsyncs every buffered txn in one worker thread (one fsync for
-     all writes that arrived meanwhile: group commit); when it returns, held replies and
-     events up to that zxid are released.
+  3. the sync thread (sync.py) writes and fsyncs every buffered txn in one commit (one fsync
+     for all writes that arrived meanwhile: group commit); when it reports back, held
+     replies and events up to that zxid are released.
 Reads are answered from the tree right away but also wait for the zxid they saw to be
 durable. Sessions expire in tickTime buckets (sessions.py); expiry is a logged closeSession.
 """
@@ -18,7 +18,6 @@ import contextlib
 import errno
 import logging
 import random
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -46,6 +45,7 @@ from kcli.zookeeper.records import (
     SetWatches,
 )
 from kcli.zookeeper.sessions import SessionTracker
+from kcli.zookeeper.sync import SyncRequestProcessor
 from kcli.zookeeper.txn import TxnHeader, TxnRecord, encode_txn
 
 log = logging.getLogger("org.apache.zookeeper.server.ZooKeeperServer")
@@ -83,11 +83,10 @@ class ZooKeeperServer:
         self._log_lock = DataDirLock(config.data_log_dir) if self._separate_log_dir() else None
         self.txnlog: FileTxnLog | None = None
         self.snap: FileSnap | None = None
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="zk-sync")  # txn log
+        self._sync: SyncRequestProcessor | None = None
         # Snapshots and purges: their own thread, so a snapshot never delays acks.
         self._snap_executor = ThreadPoolExecutor(1, thread_name_prefix="zk-snap")
         self._snap_task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._server: asyncio.Server | None = None
         self._stopping = False
@@ -160,8 +159,10 @@ class ZooKeeperServer:
         sock = self._server.sockets[0]
         self.port = sock.getsockname()[1]
         log.info("binding to port /%s:%d", host, self.port)
+        assert self.txnlog is not None
+        self._sync = SyncRequestProcessor(self.txnlog, loop, self._committed, self._fatal)
+        self._sync.start()
         self._tasks = [
-            asyncio.create_task(self._committer(), name="zk-committer"),
             asyncio.create_task(self._expirer(), name="zk-expirer"),
             asyncio.create_task(self._container_manager(), name="zk-containers"),
         ]
@@ -185,10 +186,10 @@ class ZooKeeperServer:
         if self._snap_task is not None:
             with contextlib.suppress(Exception):
                 await self._snap_task  # a snapshot being written is finished, not torn
-        loop = asyncio.get_running_loop()
+        if self._sync is not None:
+            self._sync.shutdown()
         if self.txnlog is not None and self.failed is None:
-            await loop.run_in_executor(self._executor, self.txnlog.close)
-        self._executor.shutdown(wait=True)
+            self.txnlog.close()  # commits what is still buffered
         self._snap_executor.shutdown(wait=True)
         self._lock.release()
         if self._log_lock is not None:
@@ -227,8 +228,9 @@ class ZooKeeperServer:
                 del self.by_session[cnxn.session_id]
 
     def hold(self, cnxn: ServerCnxn) -> None:
+        # A held connection's first message always waits for a requested commit, whose
+        # completion (_committed) releases it.
         self._held.add(cnxn)
-        self._wake.set()
 
     def touch(self, cnxn: ServerCnxn) -> bool:
         return self.tracker.touch(cnxn.session_id, self.now_ms())
@@ -292,7 +294,8 @@ class ZooKeeperServer:
             self.applying_zxid = self.db.last_zxid
         assert self.txnlog is not None
         self.txnlog.append(zxid, encode_txn(hdr, txn))
-        self._wake.set()
+        assert self._sync is not None
+        self._sync.request(zxid)
         return result, zxid
 
     def close_session(
@@ -310,32 +313,22 @@ class ZooKeeperServer:
 
     # --- background tasks ----------------------------------------------------------------
 
-    async def _committer(self) -> None:
-        loop = asyncio.get_running_loop()
-        assert self.txnlog is not None
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            target = self.next_zxid - 1
-            if target > self.committed_zxid:
-                started = time.monotonic()
-                try:
-                    await loop.run_in_executor(self._executor, self.txnlog.commit)
-                except (OSError, ValueError) as exc:
-                    self._fatal(exc)
-                    return
-                self.fsync_ms_total += (time.monotonic() - started) * 1000
-                self.fsync_count += 1
-                self.fsync_txns += target - self.committed_zxid
-                self._txns_since_snap += target - self.committed_zxid
-                self.committed_zxid = target
-            self._release_held()
-            if self._txns_since_snap >= self._snap_threshold:
-                self._txns_since_snap = 0
-                if self._snap_task is None or self._snap_task.done():
-                    self._snap_task = asyncio.create_task(self._take_snapshot())
-                else:
-                    log.warning("Too busy to snap, skipping")
+    def _committed(self, zxid: int, fsync_ms: float) -> None:
+        """From the sync thread (via the loop): txns up to `zxid` are durable."""
+        if zxid <= self.committed_zxid or self._stopping:
+            return
+        self.fsync_ms_total += fsync_ms
+        self.fsync_count += 1
+        self.fsync_txns += zxid - self.committed_zxid
+        self._txns_since_snap += zxid - self.committed_zxid
+        self.committed_zxid = zxid
+        self._release_held()
+        if self._txns_since_snap >= self._snap_threshold:
+            self._txns_since_snap = 0
+            if self._snap_task is None or self._snap_task.done():
+                self._snap_task = asyncio.create_task(self._take_snapshot())
+            else:
+                log.warning("Too busy to snap, skipping")
 
     def _release_held(self) -> None:
         committed = self.committed_zxid
