@@ -4,7 +4,8 @@ Modules, from the wire inwards (names follow Apache ZooKeeper's classes):
 
     connection.py  ServerCnxn: framing, four-letter words, ordered/held output per connection
     handshake.py   ConnectRequest -> session create/reattach; auth packets
-    server.py      ZooKeeperServer: request pipeline, group commit, snapshots, expiry, purge
+    server.py      ZooKeeperServer: request pipeline, snapshots, expiry, containers, purge
+    sync.py        SyncRequestProcessor: the thread that group-commits the txn log
     prep.py        PrepRequestProcessor: write requests -> txns (validation, error codes)
     final.py       FinalRequestProcessor: read replies and write responses (multi results)
     datatree.py    DataTree: znodes, Stat rules, ephemerals, containers; applies txns
