@@ -19,6 +19,7 @@ from kcli.broker import meta_properties
 from kcli.broker.admin_manager import AdminManager
 from kcli.broker.config import BrokerConfig, EndPoint
 from kcli.broker.controller.admin_zk_client import AdminZkClient
+from kcli.broker.controller.broker_channel import BrokerRequestSender
 from kcli.broker.controller.channel import ControllerChannelManager
 from kcli.broker.controller.config_change import ConfigChangeListener
 from kcli.broker.controller.controller import KafkaController
@@ -196,12 +197,21 @@ class KafkaServer:
             self.broker_id,
             self.zk,
             self.kzk,
-            ControllerChannelManager(self.broker_id, local),
+            ControllerChannelManager(self.broker_id, local, self._broker_sender()),
             delete_topic_enable=self.config.get_bool("delete.topic.enable"),
             unclean_leader_election=self.config.get_bool("unclean.leader.election.enable"),
             on_resign=self._elect,
         )
         self.controller.start(election.epoch, election.epoch_zk_version)
+
+    def _broker_sender(self) -> BrokerRequestSender:
+        listener = self.config.values["inter.broker.listener.name"]
+        return BrokerRequestSender(
+            self.broker_id,
+            self.metadata,
+            listener if isinstance(listener, str) and listener else "PLAINTEXT",
+            self.config.get_int("controller.socket.timeout.ms"),
+        )
 
     async def _stop_controller(self) -> None:
         if self.controller is not None:

@@ -42,6 +42,7 @@ from kcli.broker.controller.zk import BadVersion, ZkClient, ZkEvent
 from kcli.broker.controller.znodes import BrokerIdsZNode, TopicsZNode
 from kcli.broker.metadata_cache import PartitionState
 from kcli.broker.replica.state import PartitionState as LeaderAndIsrPartitionState
+from kcli.protocol import inter_broker as ib
 
 log = logging.getLogger("kafka.controller.KafkaController")
 
@@ -49,6 +50,7 @@ log = logging.getLogger("kafka.controller.KafkaController")
 class ControllerContext:
     def __init__(self) -> None:
         self.live_brokers: set[int] = set()
+        self.broker_epochs: dict[int, int] = {}  # czxid of /brokers/ids/<id>
         self.assignments: dict[str, dict[int, tuple[int, ...]]] = {}
         self.states: dict[TopicPartition, PartitionState] = {}
         self.topics_to_delete: set[str] = set()
@@ -110,6 +112,7 @@ class KafkaController:
 
     async def stop(self) -> None:
         self.zk.unsubscribe(self._queue)
+        await self.channel.close()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -158,8 +161,7 @@ class KafkaController:
     async def _on_failover(self) -> None:
         """onControllerFailover: set watches, load the cluster, bring partitions online."""
         log.info("%s Starting controller", self.ident)
-        ids = await self.zk.get_children(BrokerIdsZNode.path, watch=True) or []
-        self.ctx.live_brokers = {int(i) for i in ids if i.lstrip("-").isdigit()}
+        self.ctx.live_brokers = await self._read_live_brokers()
         for topic in await self.zk.get_children(TopicsZNode.path, watch=True) or []:
             await self.load_topic(topic)
         log.info("%s Live brokers: %s; %d topics", self.ident, sorted(self.ctx.live_brokers),
@@ -268,7 +270,9 @@ class KafkaController:
         for broker, states in sorted(by_broker.items()):
             configs = {t: await self.kzk.get_topic_config(t) for t in {s.topic for s in states}}
             try:
-                errors = await self.channel.leader_and_isr(broker, self.epoch, states, configs)
+                errors = await self.channel.leader_and_isr(
+                    broker, self.epoch, self.ctx.broker_epochs.get(broker, -1), states, configs
+                )
             except Exception:
                 log.exception("%s LeaderAndIsr to broker %d failed", self.ident, broker)
                 continue
@@ -276,6 +280,7 @@ class KafkaController:
             if failed:
                 log.warning("%s LeaderAndIsr errors from broker %d: %s", self.ident, broker,
                             failed)  # fmt: skip
+        self._send_update_metadata(partitions)
 
     # --- watches ----------------------------------------------------------------------------
     async def _on_topic_change(self) -> None:
@@ -301,10 +306,11 @@ class KafkaController:
             await self._online_partitions([(topic, p) for p in added])
 
     async def _on_broker_change(self) -> None:
-        ids = await self.zk.get_children(BrokerIdsZNode.path, watch=True) or []
-        current = {int(i) for i in ids if i.lstrip("-").isdigit()}
+        current = await self._read_live_brokers()
         new, dead = current - self.ctx.live_brokers, self.ctx.live_brokers - current
         self.ctx.live_brokers = current
+        for broker in dead:
+            self.channel.remove_broker(broker)
         if not new and not dead:
             return
         log.info("%s Newly added brokers: %s, deleted brokers: %s, all live brokers: %s",
@@ -352,6 +358,41 @@ class KafkaController:
         log.error("%s No live in-sync replica for partition %s-%d (ISR %s); it goes offline",
                   self.ident, tp[0], tp[1], list(state.isr))  # fmt: skip
         return remove_replicas_from_isr(state, dead, self.epoch)
+
+    async def _read_live_brokers(self) -> set[int]:
+        """Children of /brokers/ids (re-arming the watch) and each new broker's epoch."""
+        ids = await self.zk.get_children(BrokerIdsZNode.path, watch=True) or []
+        live = {int(i) for i in ids if i.lstrip("-").isdigit()}
+        for broker in live - set(self.ctx.broker_epochs):
+            stat = await self.zk.exists(f"{BrokerIdsZNode.path}/{broker}")
+            if stat is not None:
+                self.ctx.broker_epochs[broker] = stat.czxid
+        for gone in set(self.ctx.broker_epochs) - live:
+            del self.ctx.broker_epochs[gone]
+        return live
+
+    def _send_update_metadata(self, partitions: list[TopicPartition]) -> None:
+        """UpdateMetadata with these partitions' states to every other live broker."""
+        by_topic: dict[str, list[ib.UpdateMetadataPartitionState]] = {}
+        for tp in partitions:
+            state = self.ctx.states.get(tp)
+            if state is None:
+                continue
+            replicas = self.ctx.replicas(tp)
+            by_topic.setdefault(tp[0], []).append(
+                ib.UpdateMetadataPartitionState(
+                    partition_index=tp[1], controller_epoch=state.controller_epoch,
+                    leader=state.leader, leader_epoch=state.leader_epoch, isr=state.isr,
+                    zk_version=state.zk_version, replicas=replicas,
+                    offline_replicas=tuple(r for r in replicas if r not in self.ctx.live_brokers),
+                )
+            )  # fmt: skip
+        topics = [
+            ib.UpdateMetadataTopicState(topic_name=t, partition_states=tuple(ps))
+            for t, ps in sorted(by_topic.items())
+        ]
+        live = {b: self.ctx.broker_epochs.get(b, -1) for b in self.ctx.live_brokers}
+        self.channel.update_metadata(live, self.epoch, topics)
 
     async def _send_to(self, broker: int, partitions: list[TopicPartition]) -> None:
         live, self.ctx.live_brokers = self.ctx.live_brokers, {broker} & self.ctx.live_brokers

@@ -62,7 +62,14 @@ async def _delete(c: KafkaController, topic: str) -> None:
                  c.ident, topic, down)  # fmt: skip
         return
     for broker, partitions in sorted(by_broker.items()):
-        errors = await c.channel.stop_replica(broker, c.epoch, partitions, delete=True)
+        try:
+            errors = await c.channel.stop_replica(
+                broker, c.epoch, c.ctx.broker_epochs.get(broker, -1), partitions, delete=True
+            )
+        except ConnectionError as exc:
+            log.warning("%s Deletion of topic %s: StopReplica to broker %d failed (%s); will "
+                        "retry", c.ident, topic, broker, exc)  # fmt: skip
+            return
         failed = {tp: e for tp, e in errors.items() if e}
         if failed:
             log.warning("%s Deletion of topic %s failed on broker %d: %s; will retry",

@@ -48,7 +48,7 @@ def test_metadata_responses_are_cached_until_the_cluster_changes() -> None:
 
 def test_registry_ranges_stay_inside_the_advertised_table() -> None:
     registry = make_context().broker.handlers
-    assert set(registry) == {3, 18, 60}
+    assert {3, 18, 60} <= set(registry)
     for key, handler in registry.items():
         assert (handler.min_version, handler.max_version) == ADVERTISED_RANGES[key], key
 
@@ -57,11 +57,10 @@ def test_api_versions_lists_the_registry() -> None:
     request = ApiVersionsRequest(client_software_name="kcli", client_software_version="0.1.0")
     response = _run(api_versions, 18, 3, request)
     assert response.error_code == ErrorCode.none
-    assert [(a.api_key, a.min_version, a.max_version) for a in response.api_keys] == [
-        (3, 0, 12),
-        (18, 0, 4),
-        (60, 0, 1),
-    ]
+    listed = [(a.api_key, a.min_version, a.max_version) for a in response.api_keys]
+    registry = make_context().broker.handlers
+    assert listed == [(k, h.min_version, h.max_version) for k, h in sorted(registry.items())]
+    assert {(3, 0, 12), (18, 0, 4), (60, 0, 1)} <= set(listed)
 
 
 def test_api_versions_rejects_bad_client_software_name() -> None:
@@ -138,7 +137,8 @@ def test_describe_cluster() -> None:
 def test_unsupported_api_versions_answer_is_v0_with_the_full_list() -> None:
     from kcli.protocol.messages import encode_body
 
-    body = encode_body(api_versions.unsupported_version_response(make_context()))
+    ctx = make_context()
+    body = encode_body(api_versions.unsupported_version_response(ctx))
     error, count = struct.unpack_from(">hi", body)
-    assert (error, count) == (35, 3)
-    assert struct.unpack_from(">hhh", body, 6) == (3, 0, 12)
+    assert (error, count) == (35, len(ctx.broker.handlers))
+    assert struct.unpack_from(">hhh", body, 6) == (0, 0, 9)  # Produce, the lowest key
