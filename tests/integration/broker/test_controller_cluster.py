@@ -1,0 +1,57 @@
+"""Three brokers (bundled ZooKeeper): the controller's LeaderAndIsr reaches the other brokers
+over the wire, so partitions led by any broker take writes and every replica has its log;
+StopReplica deletes the logs of a deleted topic on every broker."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from confluent_kafka.admin import NewTopic
+from kazoo.client import KazooClient
+
+from kcli.testing.process import wait_until
+from tests.integration.broker.conftest import BrokerFactory, start_any_zookeeper
+from tests.integration.broker.test_topics_admin import admin, produce_and_read_back
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    server = start_any_zookeeper(tmp_path_factory.mktemp("zk"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_three_brokers_lead_replicate_and_delete(
+    make_broker: BrokerFactory, kazoo: KazooClient
+) -> None:
+    brokers = [make_broker(i, start=False) for i in range(3)]
+    for b in brokers:
+        b.start(wait=False)
+    for b in brokers:
+        b.wait_ready()
+    wait_until(lambda: len(kazoo.get_children("/brokers/ids")) == 3, 10, what="3 brokers")
+    client = admin(brokers[0])
+    spread = NewTopic("spread", num_partitions=3, replica_assignment=[[0], [1], [2]])
+    wide = NewTopic("wide", 2, 3)
+    for future in client.create_topics([spread, wide], request_timeout=15).values():
+        future.result()
+    for p in range(3):  # each partition led by a different broker
+        assert (
+            json.loads(kazoo.get(f"/brokers/topics/spread/partitions/{p}/state")[0])["leader"] == p
+        )
+        produce_and_read_back(brokers[p], "spread", p)
+    # RF 3: every broker opened its replica's log (as leader or follower).
+    wait_until(lambda: all((b.log_dir / f"wide-{p}").is_dir() for b in brokers for p in (0, 1)),
+               10, what="wide's logs on all brokers")  # fmt: skip
+
+    client.delete_topics(["wide"], operation_timeout=15)["wide"].result()
+    assert kazoo.exists("/brokers/topics/wide") is None
+    wait_until(lambda: not any((b.log_dir / f"wide-{p}").exists() for b in brokers
+                               for p in (0, 1)), 10, what="wide's logs deleted")  # fmt: skip
