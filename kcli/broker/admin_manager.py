@@ -10,7 +10,6 @@ Failures are `AdminError(code, message)`; handlers turn them into per-topic erro
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,7 +31,6 @@ from kcli.protocol.topic import topic_name_error
 from kcli.storage.config import validate_topic_overrides
 
 Assignment = dict[int, tuple[int, ...]]
-WAIT_POLL_S = 0.01  # metadata-cache checks while a request waits for the controller
 
 
 class AdminZk(Protocol):
@@ -196,12 +194,14 @@ class AdminManager:
         )
 
     async def wait_until(self, done: Callable[[], bool], timeout_ms: int) -> bool:
-        """Poll the metadata cache (kept current by ZooKeeper watches) until `done` or timeout."""
+        """Until `done()` holds for the metadata cache (kept current by ZooKeeper watches and
+        UpdateMetadata), re-checked on each change of it, or until the timeout."""
         deadline = self.clock.monotonic() + max(0, timeout_ms) / 1000
         while not done():
-            if self.clock.monotonic() >= deadline:
+            left = deadline - self.clock.monotonic()
+            if left <= 0:
                 return False
-            await asyncio.sleep(WAIT_POLL_S)
+            await self.metadata.wait_for_change(left)
         return True
 
     # --- DeleteTopics -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ Handlers only read it. `generation` moves on every change so encoded responses c
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 
@@ -60,10 +61,25 @@ class MetadataCache:
         # Encoded Metadata response bodies for the current generation (Metadata is asked for on
         # every client start and refresh; kio's encoder costs ~1-2 ms for a mid-size cluster).
         self.encoded: dict[tuple[object, ...], tuple[bytes, int]] = {}
+        self._change: asyncio.Event | None = None  # set (and dropped) on the next change
 
     def _changed(self) -> None:
         self.generation += 1
         self.encoded.clear()
+        if self._change is not None:
+            self._change.set()
+            self._change = None
+
+    async def wait_for_change(self, timeout_s: float) -> bool:
+        """Until the cache next changes (True) or `timeout_s` passes (False); admin requests
+        use it to wait for the controller's work to show."""
+        if self._change is None:
+            self._change = asyncio.Event()
+        try:
+            await asyncio.wait_for(self._change.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        return True
 
     def set_controller(self, broker_id: int) -> None:
         if broker_id != self.controller_id:

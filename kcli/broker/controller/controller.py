@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from dataclasses import replace
 from typing import Any
 
 from kcli.broker.controller import topic_deletion
@@ -45,6 +47,8 @@ from kcli.broker.replica.state import PartitionState as LeaderAndIsrPartitionSta
 from kcli.protocol import inter_broker as ib
 
 log = logging.getLogger("kafka.controller.KafkaController")
+
+UPDATE_ATTEMPTS = 3
 
 
 class ControllerContext:
@@ -205,7 +209,7 @@ class KafkaController:
                     changed.append(tp)
                     new.add(tp)
             elif needs_election(state, self.ctx.live_brokers):
-                if await self._elect_offline(tp, state):
+                if await self._update_state(tp, functools.partial(self._elect_offline, tp)):
                     changed.append(tp)
             elif announce_all:
                 changed.append(tp)
@@ -223,7 +227,11 @@ class KafkaController:
         )
         return True
 
-    async def _elect_offline(self, tp: TopicPartition, state: PartitionState) -> bool:
+    async def _elect_offline(
+        self, tp: TopicPartition, state: PartitionState
+    ) -> PartitionState | None:
+        if not needs_election(state, self.ctx.live_brokers):
+            return None  # a fresher state already has a live leader
         unclean = await self._unclean_allowed(tp[0])
         elected = offline_leader_election(
             self.ctx.replicas(tp), state, self.ctx.live_brokers, self.epoch, unclean
@@ -231,20 +239,37 @@ class KafkaController:
         if elected is None:
             log.error("%s No live in-sync replica for partition %s-%d (ISR %s); it stays "
                       "offline", self.ident, tp[0], tp[1], list(state.isr))  # fmt: skip
-            return False
-        return await self._write_state(tp, elected)
+        return elected
 
-    async def _write_state(self, tp: TopicPartition, state: PartitionState) -> bool:
-        try:
-            self.ctx.states[tp] = await self.kzk.update_partition_state(
-                self.epoch_zk_version, tp[0], tp[1], state
-            )
-        except BadVersion:  # changed underneath (a leader's ISR update): re-read, retry later
-            fresh = await self.kzk.get_partition_state(*tp)
-            if fresh is not None:
+    async def _update_state(
+        self,
+        tp: TopicPartition,
+        decide: Callable[[PartitionState], Awaitable[PartitionState | None]],
+    ) -> bool:
+        """Write `decide(current state)` with a conditional setData on the state znode. If a
+        leader changed the znode meanwhile (BadVersion), re-read it and decide again, a few
+        times (Kafka retries the partitions whose update failed)."""
+        for _ in range(UPDATE_ATTEMPTS):
+            current = self.ctx.states.get(tp)
+            if current is None:
+                return False
+            new = await decide(current)
+            if new is None or (new.leader, new.isr) == (current.leader, current.isr):
+                return False
+            try:
+                self.ctx.states[tp] = await self.kzk.update_partition_state(
+                    self.epoch_zk_version, tp[0], tp[1], replace(new, zk_version=current.zk_version)
+                )
+            except BadVersion:
+                fresh = await self.kzk.get_partition_state(*tp)
+                if fresh is None:
+                    return False
                 self.ctx.states[tp] = fresh
-            return False
-        return True
+                continue
+            return True
+        log.warning("%s Gave up updating the state of %s-%d: it kept changing", self.ident,
+                    tp[0], tp[1])  # fmt: skip
+        return False
 
     async def _unclean_allowed(self, topic: str) -> bool:
         override = (await self.kzk.get_topic_config(topic)).get("unclean.leader.election.enable")
@@ -331,33 +356,28 @@ class KafkaController:
         if not dead:
             return changed
         for tp in self.ctx.partitions():
-            state = self.ctx.states.get(tp)
-            if state is None or tp[0] in self.ctx.topics_to_delete:
+            if tp[0] in self.ctx.topics_to_delete:
                 continue
-            if state.leader in dead:
-                new = await self._elect_dead_leader(tp, state, dead)
-            elif dead & set(state.isr):
-                new = remove_replicas_from_isr(state, dead, self.epoch)
-            else:
-                continue
-            if (new.leader, new.isr) != (state.leader, state.isr) and await self._write_state(
-                tp, new
-            ):
+            if await self._update_state(tp, functools.partial(self._after_deaths, tp, dead)):
                 changed.append(tp)
         return changed
 
-    async def _elect_dead_leader(
-        self, tp: TopicPartition, state: PartitionState, dead: set[int]
-    ) -> PartitionState:
-        unclean = await self._unclean_allowed(tp[0])
-        elected = offline_leader_election(
-            self.ctx.replicas(tp), state, self.ctx.live_brokers, self.epoch, unclean
-        )
-        if elected is not None:
-            return elected
-        log.error("%s No live in-sync replica for partition %s-%d (ISR %s); it goes offline",
-                  self.ident, tp[0], tp[1], list(state.isr))  # fmt: skip
-        return remove_replicas_from_isr(state, dead, self.epoch)
+    async def _after_deaths(
+        self, tp: TopicPartition, dead: set[int], state: PartitionState
+    ) -> PartitionState | None:
+        if state.leader in dead:
+            unclean = await self._unclean_allowed(tp[0])
+            elected = offline_leader_election(
+                self.ctx.replicas(tp), state, self.ctx.live_brokers, self.epoch, unclean
+            )
+            if elected is not None:
+                return elected
+            log.error("%s No live in-sync replica for partition %s-%d (ISR %s); it goes "
+                      "offline", self.ident, tp[0], tp[1], list(state.isr))  # fmt: skip
+            return remove_replicas_from_isr(state, dead, self.epoch)
+        if dead & set(state.isr):
+            return remove_replicas_from_isr(state, dead, self.epoch)
+        return None
 
     async def _read_live_brokers(self) -> set[int]:
         """Children of /brokers/ids (re-arming the watch) and each new broker's epoch."""

@@ -3,8 +3,8 @@ request's timeout until the controller has deleted it (it leaves this broker's m
 
 Unknown names answer UNKNOWN_TOPIC_OR_PARTITION, unknown ids (v6) UNKNOWN_TOPIC_ID; a topic
 already marked is waited for like a new request (Kafka swallows the "already marked" error).
-With delete.topic.enable=false the controller drops the request and the wait times out
-(REQUEST_TIMED_OUT), as with Kafka.
+With delete.topic.enable=false nothing is written: every topic gets TOPIC_DELETION_DISABLED
+(INVALID_REQUEST before v3), as Kafka's KafkaApis answers.
 """
 
 from __future__ import annotations
@@ -33,6 +33,17 @@ async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> An
         wanted = [(t.name, t.topic_id) for t in request.topics]
     else:
         wanted = [(name, None) for name in request.topic_names]
+    if not ctx.broker.config.get_bool("delete.topic.enable"):
+        disabled = (
+            ErrorCode.topic_deletion_disabled
+            if header.api_version >= 3
+            else ErrorCode.invalid_request
+        )
+        return build(cls, throttle_time=timedelta(0), responses=tuple(
+            build(result_cls, name=name, topic_id=topic_id, error_code=disabled,
+                  error_message=None)
+            for name, topic_id in wanted
+        ))  # fmt: skip
     by_id = {info.topic_id: info.name for info in cache.topics.values()}
     outcome: list[tuple[str | None, Any, ErrorCode, str | None]] = []
     for wanted_name, topic_id in wanted:
