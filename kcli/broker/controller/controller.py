@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import replace
 from typing import Any
 
-from kcli.broker.controller import topic_deletion
+from kcli.broker.controller import request_batch, topic_deletion
 from kcli.broker.controller.channel import ControllerChannelManager, TopicPartition
 from kcli.broker.controller.events import (
     BrokerChange,
@@ -43,8 +43,6 @@ from kcli.broker.controller.partition_state_machine import (
 from kcli.broker.controller.zk import BadVersion, ZkClient, ZkEvent
 from kcli.broker.controller.znodes import BrokerIdsZNode, TopicsZNode
 from kcli.broker.metadata_cache import PartitionState
-from kcli.broker.replica.state import PartitionState as LeaderAndIsrPartitionState
-from kcli.protocol import inter_broker as ib
 
 log = logging.getLogger("kafka.controller.KafkaController")
 
@@ -213,7 +211,7 @@ class KafkaController:
                     changed.append(tp)
             elif announce_all:
                 changed.append(tp)
-        await self._send_leader_and_isr(changed, new)
+        await request_batch.send_leader_and_isr(self, changed, new)
 
     async def _init_partition(self, tp: TopicPartition) -> bool:
         state = initial_leader_and_isr(self.ctx.replicas(tp), self.ctx.live_brokers, self.epoch)
@@ -275,38 +273,6 @@ class KafkaController:
         override = (await self.kzk.get_topic_config(topic)).get("unclean.leader.election.enable")
         return override.strip().lower() == "true" if override else self.unclean_leader_election
 
-    async def _send_leader_and_isr(
-        self, partitions: list[TopicPartition], new: set[TopicPartition] | None = None
-    ) -> None:
-        by_broker: dict[int, list[LeaderAndIsrPartitionState]] = {}
-        for tp in partitions:
-            state = self.ctx.states.get(tp)
-            if state is None:
-                continue
-            replicas = self.ctx.replicas(tp)
-            entry = LeaderAndIsrPartitionState(
-                topic=tp[0], partition=tp[1], controller_epoch=state.controller_epoch,
-                leader=state.leader, leader_epoch=state.leader_epoch, isr=state.isr,
-                zk_version=state.zk_version, replicas=replicas, is_new=tp in (new or set()),
-            )  # fmt: skip
-            for broker in replicas:
-                if broker in self.ctx.live_brokers:
-                    by_broker.setdefault(broker, []).append(entry)
-        for broker, states in sorted(by_broker.items()):
-            configs = {t: await self.kzk.get_topic_config(t) for t in {s.topic for s in states}}
-            try:
-                errors = await self.channel.leader_and_isr(
-                    broker, self.epoch, self.ctx.broker_epochs.get(broker, -1), states, configs
-                )
-            except Exception:
-                log.exception("%s LeaderAndIsr to broker %d failed", self.ident, broker)
-                continue
-            failed = {tp: e for tp, e in errors.items() if e}
-            if failed:
-                log.warning("%s LeaderAndIsr errors from broker %d: %s", self.ident, broker,
-                            failed)  # fmt: skip
-        self._send_update_metadata(partitions)
-
     # --- watches ----------------------------------------------------------------------------
     async def _on_topic_change(self) -> None:
         names = set(await self.zk.get_children(TopicsZNode.path, watch=True) or [])
@@ -340,12 +306,12 @@ class KafkaController:
             return
         log.info("%s Newly added brokers: %s, deleted brokers: %s, all live brokers: %s",
                  self.ident, sorted(new), sorted(dead), sorted(current))  # fmt: skip
-        await self._send_leader_and_isr(await self._on_brokers_dead(dead))
+        await request_batch.send_leader_and_isr(self, await self._on_brokers_dead(dead))
         # Partitions led by dead brokers, and new ones that had no live replica, come online.
         await self._online_partitions(self.ctx.partitions())
         for broker in sorted(new):  # a returning broker learns all its replicas
             mine = [tp for tp in self.ctx.partitions() if broker in self.ctx.replicas(tp)]
-            await self._send_to(broker, mine)
+            await request_batch.send_leader_and_isr(self, mine, only_to=broker)
         if new:
             await topic_deletion.resume(self)
 
@@ -390,36 +356,6 @@ class KafkaController:
         for gone in set(self.ctx.broker_epochs) - live:
             del self.ctx.broker_epochs[gone]
         return live
-
-    def _send_update_metadata(self, partitions: list[TopicPartition]) -> None:
-        """UpdateMetadata with these partitions' states to every other live broker."""
-        by_topic: dict[str, list[ib.UpdateMetadataPartitionState]] = {}
-        for tp in partitions:
-            state = self.ctx.states.get(tp)
-            if state is None:
-                continue
-            replicas = self.ctx.replicas(tp)
-            by_topic.setdefault(tp[0], []).append(
-                ib.UpdateMetadataPartitionState(
-                    partition_index=tp[1], controller_epoch=state.controller_epoch,
-                    leader=state.leader, leader_epoch=state.leader_epoch, isr=state.isr,
-                    zk_version=state.zk_version, replicas=replicas,
-                    offline_replicas=tuple(r for r in replicas if r not in self.ctx.live_brokers),
-                )
-            )  # fmt: skip
-        topics = [
-            ib.UpdateMetadataTopicState(topic_name=t, partition_states=tuple(ps))
-            for t, ps in sorted(by_topic.items())
-        ]
-        live = {b: self.ctx.broker_epochs.get(b, -1) for b in self.ctx.live_brokers}
-        self.channel.update_metadata(live, self.epoch, topics)
-
-    async def _send_to(self, broker: int, partitions: list[TopicPartition]) -> None:
-        live, self.ctx.live_brokers = self.ctx.live_brokers, {broker} & self.ctx.live_brokers
-        try:
-            await self._send_leader_and_isr(partitions)
-        finally:
-            self.ctx.live_brokers = live
 
     def describe(self) -> dict[str, Any]:
         """A snapshot for logs and tests."""
