@@ -42,7 +42,10 @@ def frame_response(correlation_id: int, response: Any) -> Outgoing:
     if isinstance(response, RawResponse):
         head = response_header_bytes(correlation_id, response.header_version)
         size = len(head) + response.size
-        return Outgoing((SIZE.pack(size) + head, *response.parts))
+        parts = response.parts
+        if parts and isinstance(parts[0], bytes):  # one write (one send) for head and body
+            return Outgoing((SIZE.pack(size) + head + parts[0], *parts[1:]))
+        return Outgoing((SIZE.pack(size) + head, *parts))
     head = response_header_bytes(correlation_id, response_header_version(response))
     body = encode_body(response)
     return Outgoing((SIZE.pack(len(head) + len(body)) + head + body,))

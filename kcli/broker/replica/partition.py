@@ -204,6 +204,8 @@ class Partition:
                     duplicate.first_offset, duplicate.last_offset, -1, -1, -1,
                     log.log_start_offset, 0, 0, 0,
                 )  # fmt: skip
+        if type(records) is not bytearray:  # offsets are patched in place: one copy, here
+            records = bytearray(records)
         info = log.append(records, self.leader_epoch)
         if ids:
             now = self.clock.time_ms()
