@@ -154,6 +154,9 @@ class BrokerConfig:
     zk_session_timeout_ms: int
     zk_connection_timeout_ms: int
     unknown_keys: tuple[str, ...] = ()
+    # Known keys set in server.properties or by --override (DescribeConfigs reports them as
+    # STATIC_BROKER_CONFIG, the rest as DEFAULT_CONFIG, as Kafka does with its originals).
+    explicit_keys: frozenset[str] = frozenset()
 
     def get_int(self, name: str) -> int:
         value = self.values[name]
@@ -277,6 +280,7 @@ def from_properties(
         zk_session_timeout_ms=session,
         zk_connection_timeout_ms=connection if isinstance(connection, int) else session,
         unknown_keys=tuple(unknown),
+        explicit_keys=frozenset(k for k in props if k in KEYS_BY_NAME),
     )
 
 

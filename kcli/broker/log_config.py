@@ -1,14 +1,20 @@
 """Config entries for DescribeConfigs, as Kafka's ZK-mode ConfigHelper builds them.
 
-A TOPIC entry's value is the effective one: the topic override (source DYNAMIC_TOPIC_CONFIG),
-else the first broker property set among its synonyms (STATIC_BROKER_CONFIG, converted to the
-topic config's unit), else Kafka's default (DEFAULT_CONFIG). Its synonyms list, when asked
-for, walks the same chain: the override, each broker synonym set in server.properties, and
-the broker synonym that has a default (e.g. `retention.ms` -> `log.retention.hours=168`).
+A TOPIC entry's value is the effective one: the topic override, else the first broker
+property set among its synonyms (converted to the topic config's unit), else Kafka's default.
+Its source and synonyms follow Kafka's ConfigHelper exactly, quirks included: the broker
+synonyms (e.g. `log.retention.ms`, `.minutes`, `.hours` for `retention.ms`) are listed
+static-config ones first, then those with a Kafka default, and the list is cut before the
+first entry named like the primary synonym (`log.retention.ms`). So with
+`log.retention.hours=168` in server.properties, `retention.ms` shows source DEFAULT_CONFIG
+and no synonyms, while `log.segment.bytes=1073741824` makes `segment.bytes` a
+STATIC_BROKER_CONFIG (which is why `kafka-topics.sh --describe` prints
+`Configs: segment.bytes=1073741824` on a stock broker). An override adds a
+DYNAMIC_TOPIC_CONFIG synonym in front and becomes the source.
 
-BROKER entries are server.properties as the broker runs it; kcli applies no dynamic broker
-configs, so all are read-only. Values differing from Kafka's default count as
-STATIC_BROKER_CONFIG (the broker keeps parsed values, not which lines the file had).
+BROKER entries are server.properties as the broker runs it: keys set there (or by
+--override) are STATIC_BROKER_CONFIG, the others DEFAULT_CONFIG. kcli applies no dynamic
+broker configs, so all are read-only.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from kcli.broker.config import BrokerConfig, parse_value
-from kcli.broker.config_defs import KEYS, KEYS_BY_NAME
+from kcli.broker.config_defs import KEYS_BY_NAME
 from kcli.storage.config import TOPIC_CONFIGS, resolve_config
 
 
@@ -47,13 +53,6 @@ class ConfigType(IntEnum):
     LIST = 7
     CLASS = 8
     PASSWORD = 9
-
-
-_SOURCE_OF = {
-    "TOPIC_CONFIG": ConfigSource.DYNAMIC_TOPIC_CONFIG,
-    "STATIC_BROKER_CONFIG": ConfigSource.STATIC_BROKER_CONFIG,
-    "DEFAULT_CONFIG": ConfigSource.DEFAULT_CONFIG,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,13 +91,29 @@ def _default_text(name: str) -> str | None:
 
 
 def static_broker_props(config: BrokerConfig) -> dict[str, str]:
-    """server.properties keys whose value differs from Kafka's default, as text."""
+    """server.properties keys the broker was given (Kafka's originals), as text."""
     props: dict[str, str] = {}
-    for key in KEYS:
-        text = format_value(config.values.get(key.name))
-        if text is not None and text != _default_text(key.name):
-            props[key.name] = text
+    for name in sorted(config.explicit_keys):
+        text = format_value(config.values.get(name))
+        if text is not None:
+            props[name] = text
     return props
+
+
+def _broker_synonyms(
+    synonyms: tuple[tuple[str, int], ...], static: Mapping[str, str]
+) -> list[Synonym]:
+    """ConfigHelper.configSynonyms: static ones, then defaults, cut before the primary."""
+    found = [Synonym(s, static[s], ConfigSource.STATIC_BROKER_CONFIG)
+             for s, _ in synonyms if s in static]  # fmt: skip
+    for s, _ in synonyms:
+        default = _default_text(s) if s in KEYS_BY_NAME else None
+        if default is not None:
+            found.append(Synonym(s, default, ConfigSource.DEFAULT_CONFIG))
+    primary = synonyms[0][0] if synonyms else ""
+    while found and found[0].name != primary:
+        found.pop(0)
+    return found
 
 
 def topic_entries(
@@ -111,24 +126,16 @@ def topic_entries(
     entries = []
     for name in wanted:
         d = TOPIC_CONFIGS[name]
-        value, source, _ = resolve_config(name, broker, overrides)
-        synonyms: list[Synonym] = []
+        value, _, _ = resolve_config(name, broker, overrides)
+        synonyms = _broker_synonyms(d.synonyms, broker)
         if name in overrides:
-            synonyms.append(Synonym(name, overrides[name], ConfigSource.DYNAMIC_TOPIC_CONFIG))
-        for synonym, _unit in d.synonyms:
-            if synonym in broker:
-                synonyms.append(
-                    Synonym(synonym, broker[synonym], ConfigSource.STATIC_BROKER_CONFIG)
-                )
-            elif synonym in KEYS_BY_NAME and _default_text(synonym) is not None:
-                synonyms.append(
-                    Synonym(synonym, _default_text(synonym), ConfigSource.DEFAULT_CONFIG)
-                )
+            synonyms.insert(0, Synonym(name, overrides[name], ConfigSource.DYNAMIC_TOPIC_CONFIG))
+        source = synonyms[0].source if synonyms else ConfigSource.DEFAULT_CONFIG
         entries.append(
             ConfigEntry(
                 name,
                 value,
-                _SOURCE_OF[source],
+                source,
                 False,
                 False,
                 ConfigType[d.type.upper()],
@@ -151,8 +158,10 @@ def broker_entries(config: BrokerConfig, names: Iterable[str] | None = None) -> 
         else:
             value, source = _default_text(name), ConfigSource.DEFAULT_CONFIG
         shown = None if sensitive else value
-        synonyms = (Synonym(name, shown, source),) if value is not None else ()
+        synonyms = _broker_synonyms(((name, 1),), static)
+        if sensitive:
+            synonyms = [Synonym(x.name, None, x.source) for x in synonyms]
         entries.append(
-            ConfigEntry(name, shown, source, True, sensitive, ConfigType[key.type], synonyms)
+            ConfigEntry(name, shown, source, True, sensitive, ConfigType[key.type], tuple(synonyms))
         )
     return entries

@@ -44,15 +44,18 @@ def describe(client: Any, resource: ConfigResource) -> dict[str, Any]:
 
 @pytest.mark.filterwarnings("ignore:alter_configs has been deprecated:DeprecationWarning")
 def test_describe_alter_and_the_log_follows(make_broker: BrokerFactory, kazoo: KazooClient) -> None:
-    broker = make_broker(0, log_retention_hours="24")
+    broker = make_broker(0, log_retention_hours="24", log_segment_bytes="1073741824")
     client = admin(broker)
     client.create_topics([NewTopic("cfg", 1, 1)], request_timeout=15)["cfg"].result()
     topic = ConfigResource("topic", "cfg")
     before = describe(client, topic)
+    # Kafka's sources: log.segment.bytes set in server.properties makes segment.bytes a static
+    # config; retention.ms follows log.retention.hours but is reported as a default.
     assert before["retention.ms"].value == "86400000"
-    assert before["retention.ms"].source == ConfigSource.STATIC_BROKER_CONFIG.value
+    assert before["retention.ms"].source == ConfigSource.DEFAULT_CONFIG.value
     assert before["segment.bytes"].value == "1073741824"
-    assert before["segment.bytes"].source == ConfigSource.DEFAULT_CONFIG.value
+    assert before["segment.bytes"].source == ConfigSource.STATIC_BROKER_CONFIG.value
+    assert before["cleanup.policy"].source == ConfigSource.DEFAULT_CONFIG.value
 
     changes = len(kazoo.get_children("/config/changes"))
     alter = ConfigResource("topic", "cfg", incremental_configs=[

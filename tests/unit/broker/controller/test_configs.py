@@ -21,39 +21,52 @@ def _by_name(entries: list) -> dict:  # type: ignore[type-arg]
     return {e.name: e for e in entries}
 
 
-def test_topic_defaults_static_broker_values_and_overrides() -> None:
-    config = _config(**{"log.retention.hours": "24", "log.segment.bytes": "1048576"})
+def test_topic_entries_follow_kafkas_config_helper() -> None:
+    # The packaged server.properties sets log.retention.hours=168 and log.segment.bytes.
+    config = _config(**{"log.retention.hours": "24", "log.segment.bytes": "1073741824"})
     entries = _by_name(topic_entries(config, {"cleanup.policy": "compact"}))  # type: ignore[arg-type]
     retention = entries["retention.ms"]
-    assert (retention.value, retention.source) == ("86400000", ConfigSource.STATIC_BROKER_CONFIG)
-    assert [(s.name, s.value, s.source) for s in retention.synonyms] == [
-        ("log.retention.hours", "24", ConfigSource.STATIC_BROKER_CONFIG)
+    # The value follows log.retention.hours, but Kafka cuts the synonym list before the first
+    # log.retention.ms entry, so the source is DEFAULT_CONFIG with no synonyms.
+    assert (retention.value, retention.source, retention.synonyms) == (
+        "86400000", ConfigSource.DEFAULT_CONFIG, (),
+    )  # fmt: skip
+    segment = entries["segment.bytes"]  # why a stock broker's describe shows segment.bytes
+    assert (segment.value, segment.source) == ("1073741824", ConfigSource.STATIC_BROKER_CONFIG)
+    assert [(s.name, s.value, s.source) for s in segment.synonyms] == [
+        ("log.segment.bytes", "1073741824", ConfigSource.STATIC_BROKER_CONFIG),
+        ("log.segment.bytes", "1073741824", ConfigSource.DEFAULT_CONFIG),
     ]
-    assert entries["segment.bytes"].value == "1048576"
     policy = entries["cleanup.policy"]
     assert (policy.value, policy.source, policy.type) == (
         "compact", ConfigSource.DYNAMIC_TOPIC_CONFIG, ConfigType.LIST,
     )  # fmt: skip
-    assert [s.source for s in policy.synonyms] == [
-        ConfigSource.DYNAMIC_TOPIC_CONFIG, ConfigSource.DEFAULT_CONFIG,
-    ]  # fmt: skip
-    flush = entries["max.message.bytes"]
-    assert (flush.value, flush.source, flush.read_only) == (
+    assert [(s.name, s.source) for s in policy.synonyms] == [
+        ("cleanup.policy", ConfigSource.DYNAMIC_TOPIC_CONFIG),
+        ("log.cleanup.policy", ConfigSource.DEFAULT_CONFIG),
+    ]
+    size = entries["max.message.bytes"]
+    assert (size.value, size.source, size.read_only) == (
         "1048588", ConfigSource.DEFAULT_CONFIG, False,
     )  # fmt: skip
 
 
-def test_default_retention_synonym_is_log_retention_hours() -> None:
-    retention = _by_name(topic_entries(_config(), {}, ["retention.ms", "nope"]))  # type: ignore[arg-type]
+def test_explicit_primary_synonym_is_a_static_source() -> None:
+    config = _config(**{"log.retention.ms": "1000", "log.retention.hours": "5"})
+    retention = _by_name(topic_entries(config, {}, ["retention.ms", "nope"]))  # type: ignore[arg-type]
     assert list(retention) == ["retention.ms"]
-    assert [(s.name, s.value, s.source) for s in retention["retention.ms"].synonyms] == [
-        ("log.retention.hours", "168", ConfigSource.DEFAULT_CONFIG)
+    entry = retention["retention.ms"]
+    assert (entry.value, entry.source) == ("1000", ConfigSource.STATIC_BROKER_CONFIG)
+    assert [(s.name, s.value, s.source) for s in entry.synonyms] == [
+        ("log.retention.ms", "1000", ConfigSource.STATIC_BROKER_CONFIG),
+        ("log.retention.hours", "5", ConfigSource.STATIC_BROKER_CONFIG),
+        ("log.retention.hours", "168", ConfigSource.DEFAULT_CONFIG),
     ]
 
 
 def test_broker_entries_are_read_only_with_sources() -> None:
-    entries = _by_name(broker_entries(_config(**{"num.partitions": "3"})))  # type: ignore[arg-type]
-    assert entries["num.partitions"].value == "3"
+    entries = _by_name(broker_entries(_config(**{"num.partitions": "1"})))  # type: ignore[arg-type]
+    assert entries["num.partitions"].value == "1"  # set explicitly, even to the default
     assert entries["num.partitions"].source == ConfigSource.STATIC_BROKER_CONFIG
     assert entries["log.retention.hours"].source == ConfigSource.DEFAULT_CONFIG
     assert entries["auto.create.topics.enable"].value == "true"
