@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kcli.protocol.errors import InvalidRequest
 
@@ -85,8 +86,11 @@ class _Reader:
         return pos
 
     def uvarint(self) -> int:
-        value = shift = 0
         buf, pos, end = self.buf, self.pos, self.end
+        if pos < end and buf[pos] < 0x80:  # one byte: nearly every length and tag count
+            self.pos = pos + 1
+            return buf[pos]
+        value = shift = 0
         while True:
             if pos >= end:
                 raise InvalidRequest("truncated varint")
@@ -130,6 +134,10 @@ class _Reader:
 
     def skip_tags(self) -> None:
         if self.flexible:
+            pos = self.pos
+            if pos < self.end and self.buf[pos] == 0:  # no tagged fields: the usual case
+                self.pos = pos + 1
+                return
             for _ in range(self.uvarint()):
                 self.uvarint()
                 self.need(self.uvarint())
@@ -170,6 +178,11 @@ def _uvarint(value: int) -> bytes:
     return bytes(out)
 
 
+@lru_cache(maxsize=4096)
+def _name(text: str, flexible: bool) -> bytes:
+    return _string(text, flexible)
+
+
 def _string(text: str | None, flexible: bool) -> bytes:
     if text is None:
         return b"\x00" if flexible else b"\xff\xff"
@@ -188,7 +201,7 @@ def encode_produce_response(
     flexible = version >= FLEXIBLE_FROM
     out = [_count(len(topics), flexible)]
     for name, parts in topics:
-        out.append(_string(name, flexible))
+        out.append(_name(name, flexible))
         out.append(_count(len(parts), flexible))
         for p in parts:
             if version >= 5:
