@@ -34,7 +34,14 @@ from kcli.zookeeper.txn import (
     TxnHeader,
     TxnRecord,
 )
-from kcli.zookeeper.watches import Watcher, WatchManager
+from kcli.zookeeper.watches import (
+    PERSISTENT,
+    PERSISTENT_MODES,
+    RECURSIVE,
+    STANDARD,
+    Watcher,
+    WatchManager,
+)
 
 SPECIAL_PATHS = frozenset({"/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config"})
 
@@ -174,6 +181,36 @@ class DataTree:
     def add_child_watch(self, path: str, watcher: Watcher) -> None:
         self.child_watches.add(path, watcher)
 
+    def add_watch(self, path: str, watcher: Watcher, mode: int) -> None:
+        """addWatch: mode 0 PERSISTENT (data and child events of `path`), 1
+        PERSISTENT_RECURSIVE (data events of `path` and everything below it)."""
+        if mode == 0:
+            self.data_watches.add(path, watcher, PERSISTENT)
+            self.child_watches.add(path, watcher, PERSISTENT)
+        else:
+            self.data_watches.add(path, watcher, RECURSIVE)
+            self.child_watches.remove(path, watcher, PERSISTENT_MODES)
+
+    def remove_watches(self, path: str, watcher: Watcher, kind: int, *, remove: bool) -> bool:
+        """removeWatches/checkWatches; kind is WatcherType: 1 Children, 2 Data, 3 Any,
+        4 Persistent, 5 PersistentRecursive. False when the watcher has no such watch."""
+        wanted = {
+            1: ((self.child_watches, STANDARD),),
+            2: ((self.data_watches, STANDARD),),
+            3: (
+                (self.data_watches, STANDARD | PERSISTENT_MODES),
+                (self.child_watches, STANDARD | PERSISTENT_MODES),
+            ),
+            4: ((self.data_watches, PERSISTENT), (self.child_watches, PERSISTENT)),
+            5: ((self.data_watches, RECURSIVE),),
+        }[kind]
+        if not remove:
+            return any(table.has(path, watcher, modes) for table, modes in wanted)
+        found = False
+        for table, modes in wanted:
+            found = table.remove(path, watcher, modes) or found
+        return found
+
     def remove_watcher(self, watcher: Watcher) -> None:
         self.data_watches.remove_watcher(watcher)
         self.child_watches.remove_watcher(watcher)
@@ -185,9 +222,16 @@ class DataTree:
         exist: Iterable[str],
         child: Iterable[str],
         watcher: Watcher,
+        *,
+        persistent: Iterable[str] = (),
+        recursive: Iterable[str] = (),
     ) -> None:
         """Re-arm a reconnecting client's watches; fire at once for what changed after
-        `relative_zxid` (the last zxid the client saw)."""
+        `relative_zxid` (the last zxid the client saw). Persistent ones are just re-added."""
+        for path in persistent:
+            self.add_watch(path, watcher, 0)
+        for path in recursive:
+            self.add_watch(path, watcher, 1)
         for path in data:
             node = self.nodes.get(path)
             if node is None:

@@ -15,6 +15,8 @@ A request frame is: RequestHeader (xid int, type int), then the record for `type
     CheckVersionRequest  path ustring, version int                   check(13)
     MultiRequest         { MultiHeader(type, done=false, err=-1), op record }*
                          MultiHeader(-1, done=true, -1)              multi(14)
+    AddWatchRequest      path ustring, mode int (0 persistent, 1 recursive)  addWatch(106)
+    RemoveWatchesRequest path ustring, type int           removeWatches(18), checkWatches(17)
     SetWatches           relativeZxid long, dataWatches, existWatches, childWatches
                          vector<ustring> (SetWatches2 adds persistentWatches,
                          persistentRecursiveWatches)                 setWatches(101), (105)
@@ -28,7 +30,7 @@ err is 0:
     ExistsResponse, SetDataResponse, SetACLResponse: Stat
     GetDataResponse data buffer, Stat | GetACLResponse acl vector<ACL>, Stat
     GetChildrenResponse children vector<ustring> | GetChildren2Response children, Stat
-    SyncResponse path ustring
+    SyncResponse path ustring | addWatch: ErrorResponse err int (0)
     MultiResponse { MultiHeader(type, false, err), result }* MultiHeader(-1, true, -1),
         where result is the op's response, nothing for delete/check, and for a failed
         op type=-1 with ErrorResponse err int.
@@ -127,6 +129,17 @@ class PathRequest:
 
 
 @dataclass(slots=True)
+class PathModeRequest:
+    """addWatch (mode int), removeWatches / checkWatches (type int): path ustring, int."""
+
+    path: str
+    mode: int
+
+    def write(self, w: JuteWriter) -> None:
+        w.ustring(self.path).int32(self.mode)
+
+
+@dataclass(slots=True)
 class EmptyRequest:
     """ping / closeSession / whoAmI."""
 
@@ -174,7 +187,14 @@ class AuthPacket:
 
 
 Request = (
-    WriteOp | PathWatchRequest | PathRequest | EmptyRequest | MultiRequest | SetWatches | AuthPacket
+    WriteOp
+    | PathWatchRequest
+    | PathRequest
+    | PathModeRequest
+    | EmptyRequest
+    | MultiRequest
+    | SetWatches
+    | AuthPacket
 )
 
 
@@ -230,6 +250,8 @@ def read_request(op: int, r: JuteReader) -> Request:
         return PathRequest(r.string())
     if op in _EMPTY:
         return EmptyRequest()
+    if op in (OpCode.ADD_WATCH, OpCode.REMOVE_WATCHES, OpCode.CHECK_WATCHES):
+        return PathModeRequest(r.string(), r.int32())
     if op == OpCode.MULTI:
         return _read_multi(r)
     if op in (OpCode.SET_WATCHES, OpCode.SET_WATCHES2):

@@ -263,7 +263,13 @@ class ZooKeeperServer:
             assert isinstance(record, SetWatches)
             self.applying_zxid = self.db.last_zxid
             self.db.tree.set_watches(
-                record.relative_zxid, record.data, record.exist, record.child, cnxn
+                record.relative_zxid,
+                record.data,
+                record.exist,
+                record.child,
+                cnxn,
+                persistent=record.persistent or (),
+                recursive=record.persistent_recursive or (),
             )
             cnxn.send_reply(Xid.SET_WATCHES, self.db.last_zxid, 0, started=started)
         elif op == OpCode.AUTH:

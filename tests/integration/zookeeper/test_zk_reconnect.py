@@ -15,11 +15,12 @@ from kazoo.client import KazooClient, KazooState
 
 from kcli.testing.process import free_port, wait_until
 from kcli.testing.zookeeper import EmbeddedZooKeeper
-from kcli.zookeeper.codes import EventType, OpCode, Xid
+from kcli.zookeeper.codes import Code, EventType, OpCode, Xid
 from kcli.zookeeper.jute import OPEN_ACL_UNSAFE
 from kcli.zookeeper.records import (
     CreateRequest,
     DeleteRequest,
+    PathModeRequest,
     PathWatchRequest,
     SetDataRequest,
     SetWatches,
@@ -237,3 +238,38 @@ def test_container_is_removed_once_emptied(own_zk_server: EmbeddedZooKeeper) -> 
             return raw.call(OpCode.EXISTS, PathWatchRequest("/box", False)).err == -101
 
         wait_until(gone, 10, what="the empty container to be deleted")
+
+
+def test_persistent_watches_and_set_watches2(zk_server: EmbeddedZooKeeper) -> None:
+    port = zk_server.port
+    acl = list(OPEN_ACL_UNSAFE)
+    with RawZk("127.0.0.1", port) as raw:
+        raw.connect()
+        reply = raw.call(OpCode.ADD_WATCH, PathModeRequest("/pw", 1))  # recursive
+        assert reply.err == 0 and reply.body.int32() == 0
+        xid = raw.send(OpCode.CREATE, CreateRequest("/pw", b"", acl, 0))
+        assert _read_until_xid(raw, xid)[0] == (Xid.NOTIFICATION, EventType.NODE_CREATED, "/pw")
+        xid = raw.send(OpCode.CREATE, CreateRequest("/pw/a", b"", acl, 0))
+        assert _read_until_xid(raw, xid)[0] == (
+            Xid.NOTIFICATION,
+            EventType.NODE_CREATED,
+            "/pw/a",
+        )
+        assert raw.call(OpCode.CHECK_WATCHES, PathModeRequest("/pw", 5)).err == 0
+        assert raw.call(OpCode.CHECK_WATCHES, PathModeRequest("/pw", 1)).err == Code.NOWATCHER
+        seen = raw.call(OpCode.EXISTS, PathWatchRequest("/pw", False)).zxid
+        session, passwd = raw.session_id, raw.passwd
+    # Reconnect: SetWatches2 carries the recursive watch; it is re-armed, not fired.
+    with RawZk("127.0.0.1", port) as raw:
+        raw.connect(session_id=session, passwd=passwd)
+        record = SetWatches(seen, [], [], [], [], ["/pw"])
+        raw.send(OpCode.SET_WATCHES2, record, xid=Xid.SET_WATCHES)
+        assert _read_until_xid(raw, Xid.SET_WATCHES) == [(Xid.SET_WATCHES, 0, "")]
+        xid = raw.send(OpCode.SET_DATA, SetDataRequest("/pw/a", b"v", -1))
+        assert _read_until_xid(raw, xid)[0] == (
+            Xid.NOTIFICATION,
+            EventType.NODE_DATA_CHANGED,
+            "/pw/a",
+        )
+        assert raw.call(OpCode.REMOVE_WATCHES, PathModeRequest("/pw", 3)).err == 0
+        assert raw.call(OpCode.REMOVE_WATCHES, PathModeRequest("/pw", 3)).err == Code.NOWATCHER

@@ -289,3 +289,49 @@ def test_containers(srv: Server) -> None:
     assert restored.tree.containers == {"/box"} and not restored.tree.ephemerals
     srv.txn(OpCode.DELETE_CONTAINER, DeleteTxn("/box"), session=0)
     assert srv.db.tree.get_node("/box") is None and not srv.db.tree.containers
+
+
+def test_persistent_and_recursive_watches(srv: Server) -> None:
+    tree = srv.db.tree
+    p, r = Recorder(), Recorder()
+    tree.add_watch("/p", p, 0)  # persistent, on a node that does not exist yet
+    tree.add_watch("/r", r, 1)  # persistent recursive
+    srv.create("/p")
+    srv.create("/r")
+    for _ in range(2):  # they stay armed after firing
+        srv.write(OpCode.SET_DATA, SetDataRequest("/p", b"x", -1))
+    srv.create("/p/kid")
+    srv.write(OpCode.SET_DATA, SetDataRequest("/p/kid", b"x", -1))  # below /p: not seen by p
+    srv.create("/r/a")
+    srv.create("/r/a/b")
+    srv.write(OpCode.SET_DATA, SetDataRequest("/r/a/b", b"x", -1))
+    srv.write(OpCode.DELETE, DeleteRequest("/r/a/b", -1))
+    assert p.events == [
+        (EventType.NODE_CREATED, "/p"),
+        (EventType.NODE_DATA_CHANGED, "/p"),
+        (EventType.NODE_DATA_CHANGED, "/p"),
+        (EventType.NODE_CHILDREN_CHANGED, "/p"),
+    ]
+    assert r.events == [  # no NodeChildrenChanged for recursive watches
+        (EventType.NODE_CREATED, "/r"),
+        (EventType.NODE_CREATED, "/r/a"),
+        (EventType.NODE_CREATED, "/r/a/b"),
+        (EventType.NODE_DATA_CHANGED, "/r/a/b"),
+        (EventType.NODE_DELETED, "/r/a/b"),
+    ]
+    # a one-shot watch on top of a persistent one: one event, the persistent one stays
+    p.events.clear()
+    tree.add_data_watch("/p", p)
+    srv.write(OpCode.SET_DATA, SetDataRequest("/p", b"y", -1))
+    srv.write(OpCode.SET_DATA, SetDataRequest("/p", b"z", -1))
+    assert p.events == [(EventType.NODE_DATA_CHANGED, "/p")] * 2
+    # checkWatches / removeWatches by WatcherType (4 Persistent, 5 PersistentRecursive)
+    assert tree.remove_watches("/p", p, 4, remove=False)
+    assert not tree.remove_watches("/p", p, 5, remove=False)
+    assert tree.remove_watches("/p", p, 4, remove=True)
+    assert not tree.remove_watches("/p", p, 3, remove=True)  # nothing left: NOWATCHER
+    p.events.clear()
+    srv.write(OpCode.SET_DATA, SetDataRequest("/p", b"!", -1))
+    assert p.events == []
+    tree.remove_watcher(r)
+    assert tree.watch_count() == 0 and tree.data_watches._recursive == 0
