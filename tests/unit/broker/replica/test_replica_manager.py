@@ -194,3 +194,15 @@ def test_stop_replica_with_delete_removes_the_log(manager: ReplicaManager, tmp_p
     assert run(manager.stop_replicas(1, [("orders", 0)], delete=True)) == {("orders", 0): 0}
     assert manager.get_partition(TP) is None
     assert not (tmp_path / "logs" / "orders-0").exists()
+
+
+def test_log_append_time_topic_stamps_the_batch(manager: ReplicaManager) -> None:
+    configs = {"orders": {"message.timestamp.type": "LogAppendTime"}}
+    run(manager.become_leader_or_follower(0, 1, [state()], configs))
+    [r] = run(manager.append_records(1000, 1, [(TP, batch(2))]))
+    assert r.error is None and r.info is not None
+    now = manager.clock.time_ms()
+    assert r.info.log_append_time == now
+    [read] = manager.read_from_local_log(-1, 1 << 20, [FetchPartition(TP, 0, 1 << 20)])
+    assert read.data is not None
+    assert {rec.timestamp for rec in iter_records(read.data.to_bytes())} == {now}
