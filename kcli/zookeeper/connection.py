@@ -61,6 +61,7 @@ class ServerCnxn(asyncio.Protocol):
         self.packets_sent = 0
         self._paused = False
         self._write_paused = False
+        self._deadline: asyncio.TimerHandle | None = None
 
     # --- asyncio callbacks ---------------------------------------------------------------
 
@@ -78,7 +79,7 @@ class ServerCnxn(asyncio.Protocol):
         # A connection that never completes the handshake is dropped (ZooKeeper expires
         # "sessionless" connections the same way).
         limit = self.server.config.max_session_timeout / 1000
-        asyncio.get_running_loop().call_later(limit, self._handshake_deadline)
+        self._deadline = asyncio.get_running_loop().call_later(limit, self._handshake_deadline)
 
     def _handshake_deadline(self) -> None:
         if not self.established and not self.closed:
@@ -86,6 +87,8 @@ class ServerCnxn(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self._deadline is not None:
+            self._deadline.cancel()
         self.server.connection_closed(self)
 
     def pause_writing(self) -> None:
