@@ -170,3 +170,11 @@ def test_known_but_unsupported_op_keeps_the_connection(zk_server: EmbeddedZooKee
         reply = raw.read_reply()
         assert (reply.xid, reply.err) == (3, Code.UNIMPLEMENTED)
         assert raw.call(OpCode.EXISTS, PathWatchRequest("/", False)).err == 0
+
+
+def test_connection_without_handshake_is_dropped(own_zk_server: EmbeddedZooKeeper) -> None:
+    zk = own_zk_server
+    zk.properties["tickTime"] = "50"  # the deadline is maxSessionTimeout = 20 x tickTime
+    zk.start()
+    with RawZk("127.0.0.1", zk.port) as idle:
+        assert idle.closed_by_server(timeout=10)
