@@ -263,7 +263,9 @@ class ReplicaManager:
                 raise InvalidTopic(f"Cannot append to internal topic {tp.topic}")
             partition = self.partition_or_error(tp)
             return AppendResult(tp, partition.append_records_to_leader(records, required_acks))
-        except (ReplicaError, StorageError, ProducerStateError) as exc:
+        except (ReplicaError, StorageError, ProducerStateError, OSError) as exc:
+            if isinstance(exc, OSError):
+                log.error("Error appending to %s: %s", tp, exc)
             return AppendResult(tp, error=exc)
 
     async def append_records(
@@ -339,7 +341,7 @@ class ReplicaManager:
                     current_leader_epoch=fp.current_leader_epoch,
                     min_one_batch=min_one,
                 )
-            except (ReplicaError, StorageError) as exc:
+            except (ReplicaError, StorageError, OSError) as exc:
                 out.append(FetchResult(error=exc))
                 continue
             if data.size:

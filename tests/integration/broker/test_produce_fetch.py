@@ -175,6 +175,14 @@ def test_acks_zero_gets_no_response(broker: KcliBroker) -> None:
     assert len(consume(broker.bootstrap, "acks-zero", 2)) == 2
 
 
+def test_acks_zero_failure_closes_the_connection(broker: KcliBroker) -> None:
+    """Kafka's way to tell an acks=0 producer something went wrong."""
+    with wire.connect(broker.bootstrap) as sock:
+        batch = build_batch([Record(b"k", b"v")])
+        sock.sendall(wire.request_bytes(produce_request("no-such-topic", batch, acks=0), 7, 43))
+        assert wire.closed_by_peer(sock)
+
+
 BAD_BATCH = build_batch([Record(b"k", b"v")])
 
 
