@@ -14,6 +14,17 @@ from kcli.errors import ConfigError
 
 log = logging.getLogger("kcli.zookeeper.ZooKeeperConfig")
 
+FOUR_LETTER_DEFAULT = frozenset({"ruok", "stat", "srvr", "mntr", "conf", "isro"})
+
+
+def _whitelist(raw: str | None) -> frozenset[str] | None:
+    """`4lw.commands.whitelist`: comma-separated words, or `*` for all."""
+    if raw is None or not raw.strip():
+        return FOUR_LETTER_DEFAULT
+    words = {w.strip() for w in raw.split(",") if w.strip()}
+    return None if "*" in words else frozenset(words)
+
+
 KNOWN_KEYS = frozenset(
     {
         "dataDir",
@@ -29,6 +40,7 @@ KNOWN_KEYS = frozenset(
         "snapCount",
         # A Java system property of ZooKeeper's ContainerManager, accepted here as a key.
         "znode.container.checkIntervalMs",
+        "4lw.commands.whitelist",
     }
 )
 
@@ -37,7 +49,6 @@ IGNORED_KEYS = frozenset(
     {
         "admin.enableServer",
         "admin.serverPort",
-        "4lw.commands.whitelist",
         "initLimit",
         "syncLimit",
         "preAllocSize",
@@ -64,6 +75,8 @@ class ZooKeeperConfig:
     purge_interval_hours: int = 0
     snap_count: int = 100000
     container_check_interval_ms: int = 60000
+    # None: every word (`*`); the default is FOUR_LETTER_DEFAULT
+    four_letter_words: frozenset[str] | None = FOUR_LETTER_DEFAULT
 
     @classmethod
     def from_props(cls, props: dict[str, str]) -> ZooKeeperConfig:
@@ -110,6 +123,7 @@ class ZooKeeperConfig:
             purge_interval_hours=integer("autopurge.purgeInterval", 0, 0),
             snap_count=integer("snapCount", 100000, 2),
             container_check_interval_ms=integer("znode.container.checkIntervalMs", 60000, 1),
+            four_letter_words=_whitelist(props.get("4lw.commands.whitelist")),
         )
 
     def negotiate_timeout(self, requested: int) -> int:

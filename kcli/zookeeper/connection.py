@@ -21,6 +21,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from kcli.zookeeper.codes import Code, KeeperState, OpCode, Xid
+from kcli.zookeeper.fourletter import ServerStats
 from kcli.zookeeper.jute import (
     MAX_FRAME,
     ConnectRequest,
@@ -43,6 +44,7 @@ _INT = struct.Struct(">i")
 _WORDS = "ruok stat srvr mntr conf isro envi cons crst dump wchs wchc wchp dirs gtmk stmk srst"
 FOUR_LETTER_WORDS = frozenset(_INT.unpack(w.encode())[0] for w in _WORDS.split())
 KNOWN_OPS = frozenset(int(op) for op in OpCode)
+_OP_TAGS = {int(op): op.name.replace("_", "")[:4] for op in OpCode}  # CREA, GETD, SETW, ...
 _CLOSE = b""  # held-output marker: close once everything before it is written
 
 
@@ -59,6 +61,13 @@ class ServerCnxn(asyncio.Protocol):
         self.held: deque[tuple[int, bytes, float]] = deque()
         self.packets_received = 0
         self.packets_sent = 0
+        # for `cons`: ZooKeeper's per-connection details
+        self.stats = ServerStats()
+        self.last_op = "NA"
+        self.last_cxid = -1
+        self.last_zxid = -1
+        self.established_ms = 0
+        self.last_response_ms = 0
         self._paused = False
         self._write_paused = False
         self._deadline: asyncio.TimerHandle | None = None
@@ -162,6 +171,8 @@ class ServerCnxn(asyncio.Protocol):
             self.send_reply(hdr.xid, self.server.db.last_zxid, Code.SESSIONEXPIRED)
             self.close_after()
             return
+        self.last_op = _OP_TAGS.get(hdr.type, "UNKN")
+        self.last_cxid = hdr.xid
         self.server.process_request(self, hdr, record, time.monotonic())
 
     # --- output --------------------------------------------------------------------------
@@ -230,7 +241,12 @@ class ServerCnxn(asyncio.Protocol):
         assert self.transport is not None
         self.transport.write(payload)
         self.packets_sent += 1
-        self.server.stats.sent(started)
+        now = time.monotonic()
+        self.server.stats.sent(started, now)
+        if started:
+            self.stats.sent(started, now)
+            self.last_zxid = self.server.db.last_zxid
+            self.last_response_ms = self.server.clock.time_ms()
 
     def write_text(self, text: str) -> None:
         if self.transport is not None:

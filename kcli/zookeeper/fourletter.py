@@ -1,7 +1,9 @@
 """Four-letter words on the client port, in ZooKeeper 3.8's text formats.
 
-ZooKeeper 3.5+ answers only whitelisted words (`4lw.commands.whitelist`); kcli answers
-ruok, stat, srvr, mntr, conf and isro, and refuses the others with ZooKeeper's sentence.
+ZooKeeper 3.5+ answers only whitelisted words (`4lw.commands.whitelist`, default `srvr`).
+kcli answers ruok, stat, srvr, mntr, conf and isro when no whitelist is set; with one, exactly
+the words it names (`*`: all, including the diagnostics in diagnostics.py), and refuses the
+others with ZooKeeper's sentence.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ class ServerStats:
         return self.total_latency / self.count if self.count else 0.0
 
 
-def _dir_size(path: Path) -> int:
+def dir_size(path: Path) -> int:
     try:
         return sum(p.stat().st_size for p in path.iterdir() if p.is_file())
     except OSError:
@@ -90,9 +92,9 @@ def conf(server: ZooKeeperServer) -> str:
         f"clientPort={server.port}\n"
         "secureClientPort=-1\n"
         f"dataDir={data}\n"
-        f"dataDirSize={_dir_size(data)}\n"
+        f"dataDirSize={dir_size(data)}\n"
         f"dataLogDir={logs}\n"
-        f"dataLogSize={_dir_size(logs)}\n"
+        f"dataLogSize={dir_size(logs)}\n"
         f"tickTime={cfg.tick_time}\n"
         f"maxClientCnxns={cfg.max_client_cnxns}\n"
         f"minSessionTimeout={cfg.min_session_timeout}\n"
@@ -142,6 +144,9 @@ def mntr(server: ZooKeeperServer) -> str:
 
 
 def answer(server: ZooKeeperServer, me: ServerCnxn, word: str) -> str:
+    allowed = server.config.four_letter_words
+    if allowed is not None and word not in allowed:
+        return f"{word} is not executed because it is not in the whitelist.\n"
     if word == "ruok":
         return "imok"
     if word == "srvr":
@@ -154,4 +159,19 @@ def answer(server: ZooKeeperServer, me: ServerCnxn, word: str) -> str:
         return mntr(server)
     if word == "isro":
         return "rw"
-    return f"{word} is not executed because it is not in the whitelist.\n"
+    from kcli.zookeeper import diagnostics
+
+    if word in ("cons", "dump"):
+        return diagnostics.cons(server, me) if word == "cons" else diagnostics.dump(server)
+    handler = {
+        "wchs": diagnostics.wchs,
+        "wchc": diagnostics.wchc,
+        "wchp": diagnostics.wchp,
+        "envi": diagnostics.envi,
+        "dirs": diagnostics.dirs,
+        "crst": diagnostics.crst,
+        "srst": diagnostics.srst,
+    }.get(word)
+    if handler is None:
+        return f"{word} is not executed because it is not in the whitelist.\n"
+    return handler(server)

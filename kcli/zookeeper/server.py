@@ -245,6 +245,7 @@ class ZooKeeperServer:
     def bind(self, cnxn: ServerCnxn, sid: int) -> None:
         cnxn.session_id = sid
         cnxn.established = True
+        cnxn.established_ms = self.clock.time_ms()
         self.by_session.setdefault(sid, set()).add(cnxn)
 
     # --- requests ------------------------------------------------------------------------

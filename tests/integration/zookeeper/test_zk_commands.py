@@ -176,3 +176,39 @@ def test_help_has_examples() -> None:
     for cmd in ("zookeeper-start", "zookeeper-stop"):
         res = _kcli(cmd, "--help")
         assert res.returncode == 0 and "Examples:" in res.stdout and f"kcli {cmd}" in res.stdout
+
+
+def test_whitelist_and_diagnostic_words(
+    own_zk_server: EmbeddedZooKeeper, kazoo_factory: Callable[..., KazooClient]
+) -> None:
+    zk = own_zk_server
+    zk.properties["4lw.commands.whitelist"] = "*"
+    zk.start()
+    c = kazoo_factory(zk.connect_string)
+    sid = f"0x{c.client_id[0]:x}"
+    c.create("/diag/eph", ephemeral=True, makepath=True)
+    c.get("/diag", watch=lambda event: None)
+    c.get_children("/diag", watch=lambda event: None)
+    cons = zk.four_letter_word("cons")
+    assert f",sid={sid},lop=" in cons and ",to=10000," in cons
+    assert zk.four_letter_word("wchs") == "1 connections watching 1 paths\nTotal watches:1\n"
+    assert zk.four_letter_word("wchc") == f"{sid}\n\t/diag\n\n"
+    assert zk.four_letter_word("wchp") == f"/diag\n\t{sid}\n\n"
+    dump = zk.four_letter_word("dump")
+    assert "SessionTracker dump:" in dump and f"{sid}:\n\t/diag/eph" in dump
+    assert zk.four_letter_word("envi").startswith("Environment:\nzookeeper.version=3.8.0")
+    assert zk.four_letter_word("dirs").startswith("datadir_size: ")
+    assert zk.four_letter_word("srst") == "Server stats reset.\n"
+    assert zk.four_letter_word("crst") == "Connection stats reset.\n"
+    assert "Received: 0" in zk.four_letter_word("srvr")
+
+
+def test_whitelist_limits_the_words(own_zk_server: EmbeddedZooKeeper) -> None:
+    zk = own_zk_server
+    zk.properties["4lw.commands.whitelist"] = "srvr, mntr"
+    zk.start()  # readiness uses ruok, refused but answered
+    assert zk.four_letter_word("srvr").startswith("Zookeeper version:")
+    assert (
+        zk.four_letter_word("stat") == "stat is not executed because it is not in the whitelist.\n"
+    )
+    assert zk.four_letter_word("cons").startswith("cons is not executed")
