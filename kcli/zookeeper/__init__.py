@@ -14,5 +14,6 @@ Modules, from the wire inwards (names follow Apache ZooKeeper's classes):
     sessions.py    SessionTracker: ids, passwords, tickTime expiry buckets
     jute.py, records.py, txn.py   the byte layouts (sans-I/O)
     persistence/   txn log and snapshot files in ZooKeeper's on-disk format
-    config.py, fourletter.py, runner.py   properties, 4lw text, process lifecycle
+    config.py, runner.py   properties; process lifecycle (foreground, -daemon, stop)
+    fourletter.py, diagnostics.py   four-letter words (ruok, srvr, mntr, ... cons, dump)
 """
