@@ -55,3 +55,24 @@ def test_three_brokers_lead_replicate_and_delete(
     assert kazoo.exists("/brokers/topics/wide") is None
     wait_until(lambda: not any((b.log_dir / f"wide-{p}").exists() for b in brokers
                                for p in (0, 1)), 10, what="wide's logs deleted")  # fmt: skip
+
+
+def test_deletion_waits_for_a_stopped_replica(
+    make_broker: BrokerFactory, kazoo: KazooClient
+) -> None:
+    first, second = make_broker(0), make_broker(1)
+    client = admin(first)
+    pair = NewTopic("pair", num_partitions=1, replica_assignment=[[0, 1]])
+    client.create_topics([pair], request_timeout=15)["pair"].result()
+    wait_until((second.log_dir / "pair-0").is_dir, 10, what="the follower's log")
+    second.stop()
+    wait_until(lambda: kazoo.get_children("/brokers/ids") == ["0"], 10, what="broker 1 gone")
+    kazoo.create("/admin/delete_topics/pair")  # as kafka-topics.sh --zookeeper --delete does
+    # Kafka marks the deletion ineligible while a replica is offline: nothing is deleted yet.
+    wait_until(lambda: "paused" in first.new_log(), 10, what="the paused deletion")
+    assert kazoo.exists("/brokers/topics/pair") is not None
+    second.start()
+    wait_until(lambda: kazoo.exists("/admin/delete_topics/pair") is None, 15, what="deletion")
+    assert kazoo.exists("/brokers/topics/pair") is None  # deleted before the request znode
+    wait_until(lambda: not (second.log_dir / "pair-0").exists(), 10, what="broker 1's log gone")
+    assert not (first.log_dir / "pair-0").exists()
