@@ -31,6 +31,7 @@ from kcli.broker.replica.purgatory import DelayedOperationPurgatory
 from kcli.broker.replica.state import PartitionState
 from kcli.broker.txn.producer_state import ProducerStateError
 from kcli.clock import Clock
+from kcli.errors import ConfigError
 from kcli.protocol.topic import is_internal, topic_name_error
 from kcli.storage.errors import StorageError
 from kcli.storage.files import TopicPartition
@@ -212,10 +213,16 @@ class ReplicaManager:
             out[(topic, index)] = NONE
         return out
 
-    def update_topic_config(self, topic: str, overrides: Mapping[str, str]) -> None:
+    def update_topic_config(self, topic: str, overrides: Mapping[str, str]) -> bool:
         """New overrides for a topic (from /config/topics/<t>), applied to its logs at once.
-        Raises ConfigError if a value is invalid (nothing changes then)."""
-        self.log_manager.set_topic_config(topic, overrides)
+        An invalid value is logged and changes nothing (returns False), as Kafka's config
+        handler does: one bad znode must not stop a LeaderAndIsr."""
+        try:
+            self.log_manager.set_topic_config(topic, overrides)
+        except (ConfigError, ValueError) as exc:
+            log.error("Invalid config overrides for topic %s, keeping the old ones: %s", topic, exc)
+            return False
+        return True
 
     # -- lookups -------------------------------------------------------------------------------
 

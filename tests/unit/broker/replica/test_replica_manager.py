@@ -206,3 +206,12 @@ def test_log_append_time_topic_stamps_the_batch(manager: ReplicaManager) -> None
     [read] = manager.read_from_local_log(-1, 1 << 20, [FetchPartition(TP, 0, 1 << 20)])
     assert read.data is not None
     assert {rec.timestamp for rec in iter_records(read.data.to_bytes())} == {now}
+
+
+def test_invalid_topic_config_is_refused_without_failing_leader_and_isr(
+    manager: ReplicaManager,
+) -> None:
+    configs = {"orders": {"min.insync.replicas": "zero"}}
+    assert run(manager.become_leader_or_follower(0, 1, [state()], configs)) == {("orders", 0): 0}
+    assert manager.update_topic_config("orders", {"retention.ms": "-5x"}) is False
+    assert produce(manager, batch(), acks=-1) == (0, 0)  # min.insync.replicas still 1
