@@ -263,12 +263,14 @@ class ReplicaManager:
         internal_topics_allowed: bool = False,
     ) -> AppendResult:
         try:
-            error = topic_name_error(tp.topic)
-            if error is not None:
-                raise InvalidTopic(error)
             if is_internal(tp.topic) and not internal_topics_allowed:
                 raise InvalidTopic(f"Cannot append to internal topic {tp.topic}")
-            partition = self.partition_or_error(tp)
+            partition = self.partitions.get(tp)
+            if partition is None or partition.log is None:  # names of hosted ones are valid
+                error = topic_name_error(tp.topic)
+                if error is not None:
+                    raise InvalidTopic(error)
+                partition = self.partition_or_error(tp)
             return AppendResult(tp, partition.append_records_to_leader(records, required_acks))
         except (ReplicaError, StorageError, ProducerStateError, OSError) as exc:
             if isinstance(exc, OSError):
