@@ -24,7 +24,7 @@ from kcli.broker.replica.errors import (
     UnknownLeaderEpoch,
 )
 from kcli.broker.replica.state import PartitionState
-from kcli.broker.txn.producer_state import BatchIds, ProducerStateManager
+from kcli.broker.txn.producer_state import BatchIds, ProducerStateError, ProducerStateManager
 from kcli.clock import Clock
 from kcli.protocol.batch import CorruptBatchError, iter_headers
 from kcli.protocol.records import iter_records
@@ -195,7 +195,7 @@ class Partition:
         if ids:
             try:
                 duplicate = self.producer_state.check_append(ids)
-            except Exception:
+            except ProducerStateError:
                 self._raise_if_corrupt(records)  # Kafka validates the batch first
                 raise
             if duplicate is not None:
