@@ -17,8 +17,6 @@ _CODES: dict[type[BaseException], ErrorCode] = {
     replica.RequestTimedOut: ErrorCode.request_timed_out,
     replica.FencedLeaderEpoch: ErrorCode.fenced_leader_epoch,
     replica.UnknownLeaderEpoch: ErrorCode.unknown_leader_epoch,
-    replica.StaleControllerEpoch: ErrorCode.stale_controller_epoch,
-    replica.KafkaStorageError: ErrorCode.kafka_storage_error,
     replica.OffsetNotAvailable: ErrorCode.offset_not_available,
     producer_state.OutOfOrderSequence: ErrorCode.out_of_order_sequence_number,
     producer_state.InvalidProducerEpoch: ErrorCode.invalid_producer_epoch,

@@ -41,15 +41,6 @@ class UnknownLeaderEpoch(ReplicaError):
     """UNKNOWN_LEADER_EPOCH (75): the client's current_leader_epoch is newer than ours."""
 
 
-class StaleControllerEpoch(ReplicaError):
-    """STALE_CONTROLLER_EPOCH (11): a control request from an older controller (or an older
-    leader epoch for a partition)."""
-
-
-class KafkaStorageError(ReplicaError):
-    """KAFKA_STORAGE_ERROR (56): the partition's log is offline."""
-
-
 class OffsetNotAvailable(ReplicaError):
     """OFFSET_NOT_AVAILABLE (78): a new leader's high watermark has not reached the start of
     its epoch yet, so "latest" is not known."""
