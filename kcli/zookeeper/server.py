@@ -117,7 +117,7 @@ class ZooKeeperServer:
         self._lock.acquire()
         if self._log_lock is not None:
             self._log_lock.acquire()
-        self.snap = FileSnap(self.config.data_dir)
+        self.snap = FileSnap(self.config.data_dir, data_log_dir=self.config.data_log_dir)
         self.txnlog = FileTxnLog(self.config.data_log_dir)
         latest = self.snap.latest()
         snap_zxid = 0
