@@ -80,7 +80,7 @@ def check_records(
             "batches with magic version 2",
             None,
         )
-    if version < 7 and n >= 23:
+    if version < 7:  # size >= 26 here, so the attributes (bytes 21-22) are present
         (attributes,) = _ATTRIBUTES.unpack_from(records, 21)
         if attributes & COMPRESSION_MASK == Compression.ZSTD:
             return (
