@@ -14,7 +14,7 @@ both for that partition.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from kcli.broker.metadata_cache import MetadataCache
@@ -102,6 +102,16 @@ class ReplicaManager:
             "Fetch", clock
         )
         self._hw_checkpoint = log_manager.read_high_watermarks()
+        self._leadership_listeners: list[Callable[[TopicPartition, bool], None]] = []
+
+    def add_leadership_listener(self, listener: Callable[[TopicPartition, bool], None]) -> None:
+        """`listener(tp, is_leader)` after each LeaderAndIsr state applied here and each
+        StopReplica (False): the group coordinator loads/unloads __consumer_offsets partitions."""
+        self._leadership_listeners.append(listener)
+
+    def _tell_leadership(self, tp: TopicPartition, is_leader: bool) -> None:
+        for listener in self._leadership_listeners:
+            listener(tp, is_leader)
 
     # -- controller requests -------------------------------------------------------------------
 
@@ -186,6 +196,7 @@ class ReplicaManager:
                 tp, state.leader_epoch, state.leader, partition.log_end_offset,
             )  # fmt: skip
             # The follower fetcher (issue 5) starts fetching from the leader here.
+        self._tell_leadership(tp, state.leader == self.broker_id)
         return NONE
 
     async def stop_replicas(
@@ -202,6 +213,7 @@ class ReplicaManager:
             partition = self.partitions.pop(tp, None)
             if partition is not None:
                 partition.make_offline()
+                self._tell_leadership(tp, False)
             if delete:
                 try:
                     self.log_manager.delete_log(tp)
