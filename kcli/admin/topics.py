@@ -130,8 +130,11 @@ class AdminClientTopicService:
         configs = parse_topic_configs(opts.configs)
         if opts.replica_assignment is not None:
             assignment = parse_replica_assignment(opts.replica_assignment)
+            # confluent-kafka reads num_partitions=-1 as "broker default", which it refuses
+            # next to an assignment; the count must be the assignment's.
             new_topic = NewTopic(
                 opts.topic,
+                num_partitions=len(assignment),
                 replica_assignment=[assignment[p] for p in sorted(assignment)],
                 config=configs,
             )
