@@ -6,6 +6,7 @@ connection that drops the reply."""
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import struct
 import sys
@@ -348,5 +349,19 @@ def test_idempotent_retry_after_a_lost_reply_appends_once(zookeeper: Any, tmp_pa
             got = consume(own.bootstrap, "idempotent", 2)
             assert [m.value() for m in got] == [b"once", b"twice"]
             assert delivered == [0, 1]
+        # the producer id came from a block claimed in ZooKeeper, in Kafka's JSON
+        zk = KazooClient(hosts=zookeeper.connect_string)
+        zk.start(10)
+        try:
+            data, _ = zk.get("/idem/latest_producer_id_block")
+        finally:
+            zk.stop()
+            zk.close()
+        assert json.loads(data) == {
+            "version": 1,
+            "broker": 0,
+            "block_start": "0",
+            "block_end": "999",
+        }
     finally:
         proxy.close()
