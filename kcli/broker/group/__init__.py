@@ -1,0 +1,1 @@
+"""Group coordinator (Kafka's classic group protocol): pure state machine plus async runtime."""
