@@ -22,6 +22,7 @@ from kcli.clock import Clock
 from kcli.protocol.messages import RequestHeader
 
 if TYPE_CHECKING:
+    from kcli.broker.group.runtime import GroupCoordinatorRuntime
     from kcli.broker.replica.manager import ReplicaManager
     from kcli.broker.txn.producer_id_manager import ProducerIdManager
 
@@ -76,6 +77,7 @@ class BrokerContext:
     replica_manager: ReplicaManager | None = None  # None only in handler unit tests
     producer_ids: ProducerIdManager | None = None
     admin: AdminManager | None = None  # topic/config administration; None in unit tests
+    group_coordinator: GroupCoordinatorRuntime | None = None  # None in handler unit tests
 
 
 @dataclass(frozen=True, slots=True)
