@@ -116,5 +116,17 @@ class MetadataCache:
         self.topics[topic] = TopicInfo(info.name, info.topic_id, info.assignment, states)
         self._changed()
 
+    def set_partition_state_if_newer(
+        self, topic: str, partition: int, state: PartitionState
+    ) -> None:
+        """UpdateMetadata's rule here: a state from the controller is applied unless the cache
+        already holds a newer one (leader epoch, then partition epoch) read from ZooKeeper."""
+        info = self.topics.get(topic)
+        old = info.states.get(partition) if info is not None else None
+        if old is None or (state.leader_epoch, state.zk_version) >= (
+            old.leader_epoch, old.zk_version,
+        ):  # fmt: skip
+            self.set_partition_state(topic, partition, state)
+
     def alive_brokers(self) -> list[BrokerInfo]:
         return [self.brokers[b] for b in sorted(self.brokers)]

@@ -201,6 +201,7 @@ class KafkaServer:
             delete_topic_enable=self.config.get_bool("delete.topic.enable"),
             unclean_leader_election=self.config.get_bool("unclean.leader.election.enable"),
             on_resign=self._elect,
+            metadata=self.metadata,
         )
         self.controller.start(election.epoch, election.epoch_zk_version)
 

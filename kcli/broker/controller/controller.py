@@ -42,7 +42,7 @@ from kcli.broker.controller.partition_state_machine import (
 )
 from kcli.broker.controller.zk import BadVersion, ZkClient, ZkEvent
 from kcli.broker.controller.znodes import BrokerIdsZNode, TopicsZNode
-from kcli.broker.metadata_cache import PartitionState
+from kcli.broker.metadata_cache import MetadataCache, PartitionState
 
 log = logging.getLogger("kafka.controller.KafkaController")
 
@@ -81,6 +81,7 @@ class KafkaController:
         delete_topic_enable: bool = True,
         unclean_leader_election: bool = False,
         on_resign: Callable[[], Coroutine[Any, Any, None]] | None = None,
+        metadata: MetadataCache | None = None,
     ) -> None:
         self.broker_id = broker_id
         self.zk = zk
@@ -89,6 +90,7 @@ class KafkaController:
         self.delete_topic_enable = delete_topic_enable
         self.unclean_leader_election = unclean_leader_election
         self.on_resign = on_resign
+        self.metadata = metadata
         self.epoch = -1
         self.epoch_zk_version = -1
         self.ctx = ControllerContext()
@@ -198,32 +200,35 @@ class KafkaController:
         (of every partition given, with `announce_all`, as after a failover)."""
         changed: list[TopicPartition] = []
         new: set[TopicPartition] = set()
+        fresh: dict[str, dict[int, PartitionState]] = {}
         for tp in partitions:
             if tp[0] in self.ctx.topics_to_delete:
                 continue
             state = self.ctx.states.get(tp)
             if state is None:
-                if await self._init_partition(tp):
-                    changed.append(tp)
-                    new.add(tp)
+                initial = self._initial_state(tp)
+                if initial is not None:
+                    fresh.setdefault(tp[0], {})[tp[1]] = initial
             elif needs_election(state, self.ctx.live_brokers):
                 if await self._update_state(tp, functools.partial(self._elect_offline, tp)):
                     changed.append(tp)
             elif announce_all:
                 changed.append(tp)
+        for topic, states in fresh.items():  # one ZooKeeper multi per topic (and chunk)
+            stored = await self.kzk.create_partition_states(self.epoch_zk_version, topic, states)
+            for p, state in stored.items():
+                self.ctx.states[(topic, p)] = state
+                changed.append((topic, p))
+                new.add((topic, p))
         await request_batch.send_leader_and_isr(self, changed, new)
 
-    async def _init_partition(self, tp: TopicPartition) -> bool:
+    def _initial_state(self, tp: TopicPartition) -> PartitionState | None:
         state = initial_leader_and_isr(self.ctx.replicas(tp), self.ctx.live_brokers, self.epoch)
         if state is None:
             log.error("%s Controller failed to elect leader for new partition %s-%d: none of "
                       "its replicas %s is alive", self.ident, tp[0], tp[1],
                       list(self.ctx.replicas(tp)))  # fmt: skip
-            return False
-        self.ctx.states[tp] = await self.kzk.create_partition_state(
-            self.epoch_zk_version, tp[0], tp[1], state
-        )
-        return True
+        return state
 
     async def _elect_offline(
         self, tp: TopicPartition, state: PartitionState

@@ -30,6 +30,8 @@ from kcli.errors import TerseError
 
 log = logging.getLogger("kafka.zk.KafkaZkClient")
 
+MULTI_CHUNK = 500  # partitions per multi (two creates each; well under jute.maxbuffer)
+
 
 class ControllerMovedError(Exception):
     """The /controller_epoch check of a controller write failed: another broker leads now
@@ -208,6 +210,32 @@ class KafkaZkClient:
                     return existing
                 raise
         return state
+
+    async def create_partition_states(
+        self, epoch_zk_version: int, topic: str, states: dict[int, PartitionState]
+    ) -> dict[int, PartitionState]:
+        """Many new partitions of one topic in few round trips: one multi per chunk creating
+        `/partitions/<p>` and its `/state`; a chunk that meets an existing znode falls back to
+        one partition at a time."""
+        with contextlib.suppress(NodeExists):
+            await self.checked_multi(epoch_zk_version,
+                                     [Op("create", TopicPartitionsZNode.path(topic))])  # fmt: skip
+        stored: dict[int, PartitionState] = {}
+        items = sorted(states.items())
+        for start in range(0, len(items), MULTI_CHUNK):
+            chunk = items[start : start + MULTI_CHUNK]
+            ops: list[Op] = []
+            for p, state in chunk:
+                ops.append(Op("create", TopicPartitionZNode.path(topic, p)))
+                ops.append(Op("create", TopicPartitionStateZNode.path(topic, p),
+                              TopicPartitionStateZNode.encode(state)))  # fmt: skip
+            try:
+                await self.checked_multi(epoch_zk_version, ops)
+                stored.update(chunk)
+            except NodeExists:
+                for p, state in chunk:
+                    stored[p] = await self.create_partition_state(epoch_zk_version, topic, p, state)
+        return stored
 
     async def update_partition_state(
         self, epoch_zk_version: int, topic: str, partition: int, state: PartitionState

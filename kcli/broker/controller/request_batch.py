@@ -79,3 +79,8 @@ def send_update_metadata(c: KafkaController, partitions: list[TopicPartition]) -
     ]
     live = {b: c.ctx.broker_epochs.get(b, -1) for b in c.ctx.live_brokers}
     c.channel.update_metadata(live, c.epoch, topics)
+    if c.metadata is not None:  # this broker's own cache, as Kafka's UpdateMetadata to itself
+        for tp in partitions:
+            state = c.ctx.states.get(tp)
+            if state is not None:
+                c.metadata.set_partition_state_if_newer(tp[0], tp[1], state)

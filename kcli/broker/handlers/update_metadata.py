@@ -37,9 +37,5 @@ async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> An
                 leader=p.leader, leader_epoch=p.leader_epoch, isr=tuple(p.isr),
                 controller_epoch=p.controller_epoch, zk_version=p.zk_version,
             )  # fmt: skip
-            old = info.states.get(p.partition_index)
-            if old is None or (new.leader_epoch, new.zk_version) >= (
-                old.leader_epoch, old.zk_version,
-            ):  # fmt: skip
-                cache.set_partition_state(t.topic_name, p.partition_index, new)
+            cache.set_partition_state_if_newer(t.topic_name, p.partition_index, new)
     return ib.UpdateMetadataResponse(error_code=ErrorCode.none)
