@@ -2,8 +2,8 @@
 
 Long poll: when less than `min_bytes` is available the request waits in the ReplicaManager's
 fetch purgatory, woken by appends, until `max_wait_ms`. Zero-copy: a partition's records go
-out as a file region of its segment (the network layer sends it with `loop.sendfile`); small
-reads are copied instead, cheaper than a sendfile round for a few KB.
+out as a file region of its segment (the network layer sends it with `loop.sendfile`); reads
+under SENDFILE_MIN_BYTES are copied instead.
 
 Fetch sessions (KIP-227) are answered statelessly: a full request (session epoch 0 or -1) gets
 session_id 0, which tells the client no session was made, so it keeps sending full requests;
@@ -30,7 +30,9 @@ API_KEY = ApiKey.FETCH
 MIN_VERSION = 4
 MAX_VERSION = 12
 
-SENDFILE_MIN_BYTES = 64 * 1024  # below this a pread + write beats a sendfile round
+# asyncio's sendfile first waits for the write buffer to drain and pauses reading around the
+# call; for a few KB one pread + write is the simpler round trip
+SENDFILE_MIN_BYTES = 64 * 1024
 Records = bytes | memoryview | FileRegion  # a RawResponse part
 
 
