@@ -26,6 +26,7 @@ from kcli.broker.controller.channel import ControllerChannelManager, TopicPartit
 from kcli.broker.controller.events import (
     BrokerChange,
     ControllerEvent,
+    IsrChangeNotification,
     PartitionModifications,
     Resign,
     Startup,
@@ -160,6 +161,8 @@ class KafkaController:
             await self._on_partition_modifications(event.topic)
         elif isinstance(event, TopicDeletion):
             await topic_deletion.on_deletion_request(self)
+        elif isinstance(event, IsrChangeNotification):
+            await self._on_isr_change()
 
     # --- failover ---------------------------------------------------------------------------
     async def _on_failover(self) -> None:
@@ -174,6 +177,7 @@ class KafkaController:
         named = {b for s in self.ctx.states.values() for b in (s.leader, *s.isr) if b >= 0}
         await self._on_brokers_dead(named - self.ctx.live_brokers)
         await self._online_partitions(self.ctx.partitions(), announce_all=True)
+        await self._on_isr_change()  # sets the watch; notifications from before are stale
         await topic_deletion.on_deletion_request(self)
 
     async def load_topic(self, topic: str) -> list[int]:
@@ -349,6 +353,21 @@ class KafkaController:
         if dead & set(state.isr):
             return remove_replicas_from_isr(state, dead, self.epoch)
         return None
+
+    async def _on_isr_change(self) -> None:
+        """Leaders wrote new ISRs into state znodes themselves: re-read those states and
+        pass them on in UpdateMetadata (Kafka's processIsrChangeNotification)."""
+        changed = await self.kzk.take_isr_change_notifications(self.epoch_zk_version)
+        refreshed: list[TopicPartition] = []
+        for tp in sorted(changed):
+            if tp[0] not in self.ctx.assignments:
+                continue
+            state = await self.kzk.get_partition_state(*tp)
+            if state is not None:
+                self.ctx.states[tp] = state
+                refreshed.append(tp)
+        if refreshed:
+            request_batch.send_update_metadata(self, refreshed)
 
     async def _read_live_brokers(self) -> set[int]:
         """Children of /brokers/ids (re-arming the watch) and each new broker's epoch."""

@@ -9,7 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kcli.broker.controller.zk import ZkEvent
-from kcli.broker.controller.znodes import BrokerIdsZNode, DeleteTopicsZNode, TopicsZNode
+from kcli.broker.controller.znodes import (
+    BrokerIdsZNode,
+    DeleteTopicsZNode,
+    IsrChangeNotificationZNode,
+    TopicsZNode,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,11 @@ class TopicDeletion(ControllerEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class IsrChangeNotification(ControllerEvent):
+    """Children of /isr_change_notification: leaders changed ISRs in ZooKeeper themselves."""
+
+
+@dataclass(frozen=True, slots=True)
 class Resign(ControllerEvent):
     """Stop acting as controller (another broker won, or our session was lost)."""
 
@@ -64,6 +74,8 @@ def event_for(event: ZkEvent) -> ControllerEvent | None:
         return TopicChange()
     if path == DeleteTopicsZNode.path:
         return TopicDeletion()
+    if path == IsrChangeNotificationZNode.path:
+        return IsrChangeNotification()
     prefix = TopicsZNode.path + "/"
     if path.startswith(prefix) and "/" not in path[len(prefix) :]:
         return PartitionModifications(path[len(prefix) :])

@@ -19,6 +19,8 @@ from kcli.broker.controller.znodes import (
     ControllerEpochZNode,
     ControllerZNode,
     DeleteTopicsTopicZNode,
+    IsrChangeNotificationSequenceZNode,
+    IsrChangeNotificationZNode,
     TopicAssignment,
     TopicPartitionStateZNode,
     TopicPartitionsZNode,
@@ -248,6 +250,47 @@ class KafkaZkClient:
         ])  # fmt: skip
         return PartitionState(state.leader, state.leader_epoch, state.isr,
                               state.controller_epoch, state.zk_version + 1)  # fmt: skip
+
+    # --- a leader's own ISR updates (ReplicationUtils / ZkAlterPartitionManager, IBP < 2.7) --
+    async def update_leader_and_isr(
+        self, topic: str, partition: int, state: PartitionState
+    ) -> PartitionState | None:
+        """Conditional setData of the state znode by the partition's leader, expecting
+        `state.zk_version`; the stored state with its new version, or None when the znode
+        changed meanwhile (the leader re-reads and decides again)."""
+        path = TopicPartitionStateZNode.path(topic, partition)
+        try:
+            stat = await self.zk.set(path, TopicPartitionStateZNode.encode(state),
+                                     version=state.zk_version)  # fmt: skip
+        except BadVersion:
+            return None
+        return PartitionState(state.leader, state.leader_epoch, state.isr,
+                              state.controller_epoch, stat.version)  # fmt: skip
+
+    async def propagate_isr_changes(self, partitions: list[tuple[str, int]]) -> None:
+        """Tell the controller which partitions' ISR changed (a sequential notification)."""
+        await self.zk.create(
+            IsrChangeNotificationSequenceZNode.sequence_prefix,
+            IsrChangeNotificationSequenceZNode.encode(partitions),
+            sequence=True,
+        )
+
+    async def take_isr_change_notifications(self, epoch_zk_version: int) -> set[tuple[str, int]]:
+        """The controller's side: every pending notification's partitions; the notification
+        znodes are deleted (under the epoch check). Re-arms the child watch."""
+        names = await self.zk.get_children(IsrChangeNotificationZNode.path, watch=True) or []
+        partitions: set[tuple[str, int]] = set()
+        for name in names:
+            path = f"{IsrChangeNotificationZNode.path}/{name}"
+            found = await self.zk.get(path)
+            if found is not None:
+                try:
+                    partitions.update(IsrChangeNotificationSequenceZNode.decode(found[0]))
+                except (ValueError, KeyError, TypeError):
+                    log.warning("Ignoring unreadable ISR change notification %s", path)
+            with contextlib.suppress(NoNode):
+                await self.checked_multi(epoch_zk_version, [Op("delete", path)])
+        return partitions
 
     async def delete_topic(self, epoch_zk_version: int, topic: str) -> None:
         """TopicDeletionManager's last step: `/brokers/topics/<t>` recursively, then

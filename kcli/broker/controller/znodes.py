@@ -295,6 +295,24 @@ class IsrChangeNotificationZNode:
     path = "/isr_change_notification"
 
 
+class IsrChangeNotificationSequenceZNode:
+    """`/isr_change_notification/isr_change_<10 digits>`: partitions whose ISR a leader
+    changed by writing their state znode itself (the IBP < 2.7 path); the controller reads,
+    refreshes and deletes them."""
+
+    sequence_prefix = "/isr_change_notification/isr_change_"
+
+    @staticmethod
+    def encode(partitions: list[tuple[str, int]]) -> bytes:
+        return _dump(
+            {"version": 1, "partitions": [{"topic": t, "partition": p} for t, p in partitions]}
+        )
+
+    @staticmethod
+    def decode(data: bytes) -> list[tuple[str, int]]:
+        return [(str(e["topic"]), int(e["partition"])) for e in _load(data)["partitions"]]
+
+
 class LogDirEventNotificationZNode:
     path = "/log_dir_event_notification"
 

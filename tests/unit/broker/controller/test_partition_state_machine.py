@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kcli.broker.controller.events import (
     BrokerChange,
+    IsrChangeNotification,
     PartitionModifications,
     TopicChange,
     TopicDeletion,
@@ -24,6 +25,7 @@ from kcli.broker.controller.znodes import (
     ConfigEntityChangeNotificationZNode,
     ConfigEntityZNode,
     DeleteTopicsTopicZNode,
+    IsrChangeNotificationSequenceZNode,
     TopicPartitionStateZNode,
 )
 from kcli.broker.metadata_cache import PartitionState
@@ -84,6 +86,7 @@ def test_watches_map_to_controller_events() -> None:
     assert event_for(ZkEvent("CHILD", "/brokers/topics")) == TopicChange()
     assert event_for(ZkEvent("CHANGED", "/brokers/topics/t")) == PartitionModifications("t")
     assert event_for(ZkEvent("CHILD", "/admin/delete_topics")) == TopicDeletion()
+    assert event_for(ZkEvent("CHILD", "/isr_change_notification")) == IsrChangeNotification()
     assert event_for(ZkEvent("CHANGED", "/brokers/topics/t/partitions/0/state")) is None
     assert event_for(ZkEvent("SESSION", "LOST")) is None
     assert event_for(ZkEvent("CHANGED", "/brokers/ids/1")) is None
@@ -102,3 +105,12 @@ def test_config_and_deletion_znodes() -> None:
     assert seq.decode(b'{"version":2,"entity_path":"topics/a"}') == "topics/a"
     assert seq.decode(b'{"version":1,"entity_type":"topics","entity_name":"b"}') == "topics/b"
     assert DeleteTopicsTopicZNode.path("t") == "/admin/delete_topics/t"
+
+
+def test_isr_change_notification_json() -> None:
+    data = IsrChangeNotificationSequenceZNode.encode([("orders", 0), ("orders", 3)])
+    assert data == (
+        b'{"version":1,"partitions":[{"topic":"orders","partition":0},'
+        b'{"topic":"orders","partition":3}]}'
+    )
+    assert IsrChangeNotificationSequenceZNode.decode(data) == [("orders", 0), ("orders", 3)]
