@@ -28,6 +28,7 @@ from kcli.broker.controller.metadata_sync import MetadataSync
 from kcli.broker.controller.producer_id_block import ZkProducerIdBlockStore
 from kcli.broker.controller.zk import ZkClient
 from kcli.broker.controller.znodes import BrokerRegistration
+from kcli.broker.group.runtime import GroupCoordinatorRuntime
 from kcli.broker.handlers import load_registry
 from kcli.broker.handlers.base import BrokerContext
 from kcli.broker.metadata_cache import MetadataCache
@@ -74,6 +75,7 @@ class KafkaServer:
         self.context: BrokerContext | None = None
         self.controller: KafkaController | None = None
         self.config_changes: ConfigChangeListener | None = None
+        self.group_coordinator: GroupCoordinatorRuntime | None = None
 
     @property
     def ident(self) -> str:
@@ -101,6 +103,12 @@ class KafkaServer:
             producer_ids=ProducerIdManager(self.broker_id, ZkProducerIdBlockStore(self.zk)),
         )
         context.admin = AdminManager(self.config, self.metadata, AdminZkClient(self.zk), self.clock)
+        if self.replica_manager is not None:  # loads __consumer_offsets partitions it leads
+            self.group_coordinator = GroupCoordinatorRuntime(
+                self.config, self.replica_manager, self.metadata, context.admin, self.clock
+            )
+            self.group_coordinator.start()
+            context.group_coordinator = self.group_coordinator
         self.context = context
         self.socket_server = SocketServer(context, self.config.listeners)
         await self.socket_server.start()
@@ -238,6 +246,8 @@ class KafkaServer:
         await self._stop_controller()
         if self.config_changes is not None:
             await self.config_changes.stop()
+        if self.group_coordinator is not None:
+            await self.group_coordinator.stop()
         await self._stop_logs()
         await self.zk.close()
         log.info("%s shut down completed", self.ident)

@@ -28,6 +28,17 @@ HANDLER_MODULES: tuple[str, ...] = (
     "kcli.broker.handlers.list_offsets",
     "kcli.broker.handlers.offset_for_leader_epoch",
     "kcli.broker.handlers.init_producer_id",
+    "kcli.broker.handlers.find_coordinator",
+    "kcli.broker.handlers.join_group",
+    "kcli.broker.handlers.sync_group",
+    "kcli.broker.handlers.heartbeat",
+    "kcli.broker.handlers.leave_group",
+    "kcli.broker.handlers.offset_commit",
+    "kcli.broker.handlers.offset_fetch",
+    "kcli.broker.handlers.describe_groups",
+    "kcli.broker.handlers.list_groups",
+    "kcli.broker.handlers.delete_groups",
+    "kcli.broker.handlers.offset_delete",
 )
 
 
