@@ -104,37 +104,46 @@ def test_deposed_controller_writes_are_fenced(zk_connect: str, kazoo: KazooClien
     assert kazoo.exists("/brokers/topics/f/partitions/1") is None
 
 
-def test_isr_change_by_a_leader_then_leader_loss_goes_offline(
-    make_broker: BrokerFactory, kazoo: KazooClient, zk_connect: str
-) -> None:
-    first = make_broker(0)  # the controller
-    second = make_broker(1)
-    client = admin(first)
-    client.create_topics([NewTopic("lone", num_partitions=1, replica_assignment=[[1, 0]])],
-                         request_timeout=15)["lone"].result()  # fmt: skip
-    assert state(kazoo, "lone", 0)["isr"] == [1, 0]
+def _shrink_isr_as_the_leader(zk_connect: str, topic: str, isr: tuple[int, ...]) -> None:
+    """What a leader does on the IBP < 2.7 path: rewrite its state znode, then notify."""
 
-    async def shrink_as_the_leader() -> None:  # what a leader does on the IBP < 2.7 path
+    async def go() -> None:
         zk = ZkClient(ZkConnect.parse(zk_connect), 6000, 10000)
         await zk.start()
         try:
             kzk = KafkaZkClient(zk)
-            current = await kzk.get_partition_state("lone", 0)
+            current = await kzk.get_partition_state(topic, 0)
             assert current is not None
-            shrunk = PartitionState(1, current.leader_epoch, (1,), current.controller_epoch,
-                                    current.zk_version)  # fmt: skip
-            assert await kzk.update_leader_and_isr("lone", 0, shrunk) is not None
-            stale = PartitionState(1, 0, (1, 0), 1, current.zk_version)
-            assert await kzk.update_leader_and_isr("lone", 0, stale) is None  # BadVersion
-            await kzk.propagate_isr_changes([("lone", 0)])
+            shrunk = PartitionState(current.leader, current.leader_epoch, isr,
+                                    current.controller_epoch, current.zk_version)  # fmt: skip
+            assert await kzk.update_leader_and_isr(topic, 0, shrunk) is not None
+            assert await kzk.update_leader_and_isr(topic, 0, shrunk) is None  # BadVersion now
+            await kzk.propagate_isr_changes([(topic, 0)])
         finally:
             await zk.close()
 
-    asyncio.run(shrink_as_the_leader())
+    asyncio.run(go())
+
+
+@pytest.mark.parametrize("unclean", ["false", "true"])
+def test_leader_loss_with_no_live_isr_member(
+    make_broker: BrokerFactory, kazoo: KazooClient, zk_connect: str, unclean: str
+) -> None:
+    first = make_broker(0)  # the controller
+    second = make_broker(1)
+    client = admin(first)
+    lone = NewTopic("lone", num_partitions=1, replica_assignment=[[1, 0]],
+                    config={"unclean.leader.election.enable": unclean})  # fmt: skip
+    client.create_topics([lone], request_timeout=15)["lone"].result()
+    assert state(kazoo, "lone", 0)["isr"] == [1, 0]
+    _shrink_isr_as_the_leader(zk_connect, "lone", (1,))
     wait_until(lambda: kazoo.get_children("/isr_change_notification") == [], 10,
                what="the controller to take the notification")  # fmt: skip
-    second.stop()  # the only ISR member: no clean leader, so the partition goes offline
-    wait_until(lambda: state(kazoo, "lone", 0)["leader"] == -1, 15, what="offline partition")
-    assert state(kazoo, "lone", 0) == {
-        "controller_epoch": 1, "leader": -1, "version": 1, "leader_epoch": 1, "isr": [1],
-    }  # fmt: skip
+    second.stop()  # the only ISR member
+    if unclean == "false":  # no clean leader: offline, the last ISR member kept (Kafka's JSON)
+        wait_until(lambda: state(kazoo, "lone", 0)["leader"] == -1, 15, what="offline")
+        expected = {"leader": -1, "leader_epoch": 1, "isr": [1]}
+    else:  # the topic allows an unclean election: the live out-of-sync replica leads
+        wait_until(lambda: state(kazoo, "lone", 0)["leader"] == 0, 15, what="unclean leader")
+        expected = {"leader": 0, "leader_epoch": 1, "isr": [0]}
+    assert state(kazoo, "lone", 0) == {"controller_epoch": 1, "version": 1, **expected}
