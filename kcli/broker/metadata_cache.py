@@ -1,9 +1,9 @@
 """The broker's view of the cluster: live brokers, topics, partition states, controller.
 
-Kafka fills its MetadataCache from the controller's UpdateMetadata requests; until the
-controller logic exists, kcli fills it from ZooKeeper watches
-(kcli.broker.controller.metadata_sync).
-Handlers only read it. `generation` moves on every change so encoded responses can be cached.
+Kafka fills its MetadataCache from the controller's UpdateMetadata requests; kcli fills it
+from those and from ZooKeeper watches (kcli.broker.controller.metadata_sync), whichever comes
+first, never letting an older partition state replace a newer one. Handlers only read it.
+`generation` moves on every change so encoded responses can be cached.
 """
 
 from __future__ import annotations

@@ -28,7 +28,6 @@ from kcli.broker.controller.events import (
     ControllerEvent,
     IsrChangeNotification,
     PartitionModifications,
-    Resign,
     Startup,
     TopicChange,
     TopicDeletion,
@@ -97,7 +96,6 @@ class KafkaController:
         self.ctx = ControllerContext()
         self._queue: asyncio.Queue[ControllerEvent | ZkEvent] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
-        self.processed = 0  # events handled, for tests and logs
 
     @property
     def ident(self) -> str:
@@ -134,8 +132,6 @@ class KafkaController:
             event = item if isinstance(item, ControllerEvent) else event_for(item)
             if event is None:
                 continue
-            if isinstance(event, Resign):
-                return
             try:
                 await self._process(event)
             except asyncio.CancelledError:
@@ -148,7 +144,6 @@ class KafkaController:
                 return
             except Exception:
                 log.exception("%s Error processing event %s", self.ident, event)
-            self.processed += 1
 
     async def _process(self, event: ControllerEvent) -> None:
         if isinstance(event, Startup):
@@ -380,12 +375,3 @@ class KafkaController:
         for gone in set(self.ctx.broker_epochs) - live:
             del self.ctx.broker_epochs[gone]
         return live
-
-    def describe(self) -> dict[str, Any]:
-        """A snapshot for logs and tests."""
-        return {
-            "epoch": self.epoch,
-            "live_brokers": sorted(self.ctx.live_brokers),
-            "topics": sorted(self.ctx.assignments),
-            "deleting": sorted(self.ctx.topics_to_delete),
-        }

@@ -58,11 +58,6 @@ class IsrChangeNotification(ControllerEvent):
     """Children of /isr_change_notification: leaders changed ISRs in ZooKeeper themselves."""
 
 
-@dataclass(frozen=True, slots=True)
-class Resign(ControllerEvent):
-    """Stop acting as controller (another broker won, or our session was lost)."""
-
-
 def event_for(event: ZkEvent) -> ControllerEvent | None:
     """The controller event a fired watch stands for, or None when it is not the controller's."""
     path = event.path
