@@ -430,7 +430,8 @@ class GroupCoordinator(OffsetsMixin):
         alone (member id empty)."""
         group = self.groups.get(group_id)
         if group is None:
-            return CoordinatorResult(response=LeaveResponse(E.unknown_member_id))
+            unknown = tuple((m, i, E.unknown_member_id) for m, i in members)
+            return CoordinatorResult(response=LeaveResponse(E.none, unknown))
         if group.is_(S.DEAD):
             return CoordinatorResult(response=LeaveResponse(E.coordinator_not_available))
         result = CoordinatorResult()
@@ -451,8 +452,7 @@ class GroupCoordinator(OffsetsMixin):
             else:
                 outcome.append((member_id, instance_id, E.none))
                 result.extend(self._remove_member(group, member_id, now))
-        top = outcome[0][2] if len(outcome) == 1 else E.none
-        result.response = LeaveResponse(top, tuple(outcome))
+        result.response = LeaveResponse(E.none, tuple(outcome))
         return result
 
     # -- timers ----------------------------------------------------------------------------

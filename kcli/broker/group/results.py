@@ -59,7 +59,7 @@ class ErrorResponse:
 
 @dataclass(frozen=True, slots=True)
 class LeaveResponse:
-    error: ErrorCode
+    error: ErrorCode  # group-level (Dead group); members carry their own codes
     members: tuple[tuple[str, str | None, ErrorCode], ...] = ()
 
     def with_error(self, error: ErrorCode) -> LeaveResponse:
