@@ -300,7 +300,10 @@ class LogSegment:
             self._refresh_room()  # the file had no slot: count again
             return
         self._offset_room -= 1
-        if self.time_index.maybe_append(self.max_timestamp_so_far, self.offset_of_max_timestamp):
+        # Batches without timestamps (-1) leave nothing to index by time.
+        if self.max_timestamp_so_far >= 0 and self.time_index.maybe_append(
+            self.max_timestamp_so_far, self.offset_of_max_timestamp
+        ):
             self._time_room -= 1
         if self._offset_room < 1 or self._time_room < 1:
             self.indexes_full = True

@@ -274,3 +274,14 @@ def test_unsorted_timestamps(tmp_path: Path) -> None:
     log.append(batch(1, ts=T0 + 200))
     assert log.fetch_offset_by_timestamp(T0 + 60).offset == 0  # type: ignore[union-attr]
     assert log.fetch_offset_by_timestamp(T0 + 150).offset == 2  # type: ignore[union-attr]
+
+
+def test_batches_without_timestamps_still_get_offset_index_entries(tmp_path: Path) -> None:
+    """Timestamp -1 (NO_TIMESTAMP) batches must not break the index when an entry falls due."""
+    log = open_log(tmp_path / "t-0", index_interval_bytes=100)
+    for i in range(20):
+        data = bytearray(build_batch([Record(b"k%d" % i, b"v" * 50)]))
+        log.append(data, leader_epoch=0)
+    assert log.log_end_offset == 20
+    assert [r[0] for r in read_all(log, 7)] == list(range(7, 20))
+    log.close()
