@@ -163,7 +163,7 @@ class KafkaController:
     async def _on_failover(self) -> None:
         """onControllerFailover: set watches, load the cluster, bring partitions online."""
         log.info("%s Starting controller", self.ident)
-        self.ctx.live_brokers = await self._read_live_brokers()
+        self.ctx.live_brokers, _ = await self._read_live_brokers()
         for topic in await self.zk.get_children(TopicsZNode.path, watch=True) or []:
             await self.load_topic(topic)
         log.info("%s Live brokers: %s; %d topics", self.ident, sorted(self.ctx.live_brokers),
@@ -301,16 +301,20 @@ class KafkaController:
             await self._online_partitions([(topic, p) for p in added])
 
     async def _on_broker_change(self) -> None:
-        current = await self._read_live_brokers()
-        new, dead = current - self.ctx.live_brokers, self.ctx.live_brokers - current
-        self.ctx.live_brokers = current
+        current, bounced = await self._read_live_brokers()
+        new = (current - self.ctx.live_brokers) | bounced
+        dead = (self.ctx.live_brokers - current) | bounced
         for broker in dead:
             self.channel.remove_broker(broker)
         if not new and not dead:
             return
-        log.info("%s Newly added brokers: %s, deleted brokers: %s, all live brokers: %s",
-                 self.ident, sorted(new), sorted(dead), sorted(current))  # fmt: skip
+        log.info("%s Newly added brokers: %s, deleted brokers: %s, bounced brokers: %s, all "
+                 "live brokers: %s", self.ident, sorted(new - bounced), sorted(dead - bounced),
+                 sorted(bounced), sorted(current))  # fmt: skip
+        # A bounced broker (same id, new session) failed and started again: fail it first.
+        self.ctx.live_brokers = current - bounced
         await request_batch.send_leader_and_isr(self, await self._on_brokers_dead(dead))
+        self.ctx.live_brokers = current
         # Partitions led by dead brokers, and new ones that had no live replica, come online.
         await self._online_partitions(self.ctx.partitions())
         for broker in sorted(new):  # a returning broker learns all its replicas
@@ -364,14 +368,22 @@ class KafkaController:
         if refreshed:
             request_batch.send_update_metadata(self, refreshed)
 
-    async def _read_live_brokers(self) -> set[int]:
-        """Children of /brokers/ids (re-arming the watch) and each new broker's epoch."""
+    async def _read_live_brokers(self) -> tuple[set[int], set[int]]:
+        """Children of /brokers/ids (re-arming the watch) and each one's broker epoch (the
+        czxid of its znode); also the known brokers whose epoch changed: they "bounced"
+        (died and came back between two looks), which Kafka handles as failure + startup."""
         ids = await self.zk.get_children(BrokerIdsZNode.path, watch=True) or []
-        live = {int(i) for i in ids if i.lstrip("-").isdigit()}
-        for broker in live - set(self.ctx.broker_epochs):
+        live: set[int] = set()
+        bounced: set[int] = set()
+        for broker in sorted(int(i) for i in ids if i.lstrip("-").isdigit()):
             stat = await self.zk.exists(f"{BrokerIdsZNode.path}/{broker}")
-            if stat is not None:
-                self.ctx.broker_epochs[broker] = stat.czxid
+            if stat is None:
+                continue
+            live.add(broker)
+            known = self.ctx.broker_epochs.get(broker)
+            if known is not None and known != stat.czxid and broker in self.ctx.live_brokers:
+                bounced.add(broker)
+            self.ctx.broker_epochs[broker] = stat.czxid
         for gone in set(self.ctx.broker_epochs) - live:
             del self.ctx.broker_epochs[gone]
-        return live
+        return live, bounced

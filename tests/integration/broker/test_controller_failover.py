@@ -147,3 +147,26 @@ def test_leader_loss_with_no_live_isr_member(
         wait_until(lambda: state(kazoo, "lone", 0)["leader"] == 0, 15, what="unclean leader")
         expected = {"leader": 0, "leader_epoch": 1, "isr": [0]}
     assert state(kazoo, "lone", 0) == {"controller_epoch": 1, "version": 1, **expected}
+
+
+def test_bounced_broker_is_failed_then_started(
+    make_broker: BrokerFactory, kazoo: KazooClient
+) -> None:
+    first = make_broker(0)  # the controller
+    make_broker(1)
+    client = admin(first)
+    led = NewTopic("led", num_partitions=1, replica_assignment=[[1, 0]])
+    client.create_topics([led], request_timeout=15)["led"].result()
+    assert state(kazoo, "led", 0)["leader"] == 1
+    # Broker 1's registration replaced in one step (same id, new czxid): a restart the
+    # controller saw only as "still there". Kafka treats it as a failure plus a startup.
+    data, _ = kazoo.get("/brokers/ids/1")
+    tx = kazoo.transaction()
+    tx.delete("/brokers/ids/1")
+    tx.create("/brokers/ids/1", data, ephemeral=True)
+    assert all(r is True or isinstance(r, str) for r in tx.commit())
+    wait_until(lambda: state(kazoo, "led", 0)["leader"] == 0, 15, what="leadership moved")
+    assert state(kazoo, "led", 0) == {
+        "controller_epoch": 1, "leader": 0, "version": 1, "leader_epoch": 1, "isr": [0],
+    }  # fmt: skip
+    assert "bounced brokers: [1]" in first.new_log()
