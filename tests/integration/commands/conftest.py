@@ -1,5 +1,6 @@
-"""One bundled ZooKeeper and three kcli brokers per module (under a chroot of their own), and a
-helper that runs `kcli` as a user does. Every process is stopped by the fixture that started it.
+"""One bundled ZooKeeper and three kcli brokers for the session (brokers under a chroot of their
+own), and a helper that runs `kcli` as a user does. Every process is stopped by the fixture that
+started it. Tests that stop brokers start a cluster of their own (`fresh_cluster`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class Cluster:
     kazoo: KazooClient
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedZooKeeper]:
     server = EmbeddedZooKeeper(tmp_path_factory.mktemp("zk"))
     server.start()
@@ -38,11 +39,25 @@ def zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedZooK
         server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def kafka(
     zookeeper: EmbeddedZooKeeper, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Cluster]:
-    connect = f"{zookeeper.connect_string}/kcli-commands"
+    yield from _cluster(zookeeper, tmp_path_factory, "kcli-commands")
+
+
+@pytest.fixture
+def fresh_cluster(
+    zookeeper: EmbeddedZooKeeper, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    """Three brokers of this test's own, for tests that stop or kill brokers."""
+    yield from _cluster(zookeeper, tmp_path_factory, f"kcli-fresh-{next(_names)}")
+
+
+def _cluster(
+    zookeeper: EmbeddedZooKeeper, tmp_path_factory: pytest.TempPathFactory, chroot: str
+) -> Iterator[Cluster]:
+    connect = f"{zookeeper.connect_string}/{chroot}"
     with cluster(tmp_path_factory.mktemp("brokers"), connect, size=3) as brokers:
         client = KazooClient(hosts=connect, timeout=10.0)
         client.start(timeout=15)
