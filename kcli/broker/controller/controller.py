@@ -28,6 +28,7 @@ from kcli.broker.controller.events import (
     ControllerEvent,
     IsrChangeNotification,
     PartitionModifications,
+    Reconnected,
     Startup,
     TopicChange,
     TopicDeletion,
@@ -115,12 +116,12 @@ class KafkaController:
 
     async def stop(self) -> None:
         self.zk.unsubscribe(self._queue)
-        await self.channel.close()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self.channel.close()
         self._queue = asyncio.Queue()
 
     def enqueue(self, event: ControllerEvent) -> None:
@@ -158,6 +159,13 @@ class KafkaController:
             await topic_deletion.on_deletion_request(self)
         elif isinstance(event, IsrChangeNotification):
             await self._on_isr_change()
+        elif isinstance(event, Reconnected):
+            await self._on_broker_change()
+            await self._on_topic_change()
+            for topic in list(self.ctx.assignments):
+                await self._on_partition_modifications(topic)
+            await self._on_isr_change()
+            await topic_deletion.on_deletion_request(self)
 
     # --- failover ---------------------------------------------------------------------------
     async def _on_failover(self) -> None:

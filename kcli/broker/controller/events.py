@@ -58,11 +58,17 @@ class IsrChangeNotification(ControllerEvent):
     """Children of /isr_change_notification: leaders changed ISRs in ZooKeeper themselves."""
 
 
+@dataclass(frozen=True, slots=True)
+class Reconnected(ControllerEvent):
+    """The ZooKeeper connection came back: re-read everything, since a read that failed
+    while it was down left its watch unset."""
+
+
 def event_for(event: ZkEvent) -> ControllerEvent | None:
     """The controller event a fired watch stands for, or None when it is not the controller's."""
     path = event.path
     if event.type == "SESSION":
-        return None
+        return Reconnected() if path == "CONNECTED" else None
     if path == BrokerIdsZNode.path:
         return BrokerChange()
     if path == TopicsZNode.path:

@@ -6,6 +6,7 @@ from kcli.broker.controller.events import (
     BrokerChange,
     IsrChangeNotification,
     PartitionModifications,
+    Reconnected,
     TopicChange,
     TopicDeletion,
     event_for,
@@ -89,6 +90,7 @@ def test_watches_map_to_controller_events() -> None:
     assert event_for(ZkEvent("CHILD", "/isr_change_notification")) == IsrChangeNotification()
     assert event_for(ZkEvent("CHANGED", "/brokers/topics/t/partitions/0/state")) is None
     assert event_for(ZkEvent("SESSION", "LOST")) is None
+    assert event_for(ZkEvent("SESSION", "CONNECTED")) == Reconnected()
     assert event_for(ZkEvent("CHANGED", "/brokers/ids/1")) is None
 
 
