@@ -65,8 +65,9 @@ class ConfigChangeListener:
     async def _run(self) -> None:
         while True:
             event = await self._queue.get()
-            if event.path != ConfigEntityChangeNotificationZNode.path:
-                continue
+            reconnected = event.type == "SESSION" and event.path == "CONNECTED"
+            if event.path != ConfigEntityChangeNotificationZNode.path and not reconnected:
+                continue  # (after a reconnect: re-read, a failed read left no watch)
             try:
                 await self.process_notifications()
             except asyncio.CancelledError:
