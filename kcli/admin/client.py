@@ -91,27 +91,35 @@ def is_connection_error(exc: BaseException) -> bool:
     )
 
 
-def admin_client(config: Mapping[str, Any]) -> Any:
-    """An AdminClient; a configuration librdkafka refuses becomes one line."""
-    from confluent_kafka import KafkaException
+def new_client(kind: str, config: Mapping[str, Any]) -> Any:
+    """A confluent-kafka "admin", "producer" or "consumer"; a refused config is one line."""
+    import confluent_kafka
     from confluent_kafka.admin import AdminClient
 
-    # Connect at once rather than when the first request is queued: saves a wake-up round
-    # (tens of ms) in a command that makes one or two requests and exits.
-    settings = {"enable.sparse.connections": False, **config}
+    factory = {
+        "admin": AdminClient,
+        "producer": confluent_kafka.Producer,
+        "consumer": confluent_kafka.Consumer,
+    }[kind]
+    settings = dict(config)
+    if kind == "admin":
+        # Connect at once rather than when the first request is queued: saves a wake-up round
+        # (tens of ms) in a command that makes one or two requests and exits.
+        settings.setdefault("enable.sparse.connections", False)
     try:
-        admin = AdminClient(settings)
-    except (KafkaException, ValueError, TypeError) as exc:
-        raise ConfigError(f"Invalid client configuration: {kafka_error_text(exc)}") from None
-    return admin
+        return factory(settings)
+    except (confluent_kafka.KafkaException, ValueError, TypeError) as exc:
+        raise ConfigError(f"Invalid {kind} configuration: {kafka_error_text(exc)}") from None
 
 
-def cluster_metadata(admin: Any, bootstrap_servers: str, timeout_s: float) -> Any:
-    """Metadata for all topics (ClusterMetadata); connection failures as one line."""
+def cluster_metadata(
+    client: Any, bootstrap_servers: str, timeout_s: float, topic: str | None = None
+) -> Any:
+    """ClusterMetadata (all topics, or one) from any client; no answer in time is one line."""
     from confluent_kafka import KafkaException
 
     try:
-        return admin.list_topics(timeout=timeout_s)
+        return client.list_topics(topic, timeout=timeout_s)
     except KafkaException as exc:
         if is_connection_error(exc):
             raise unreachable(bootstrap_servers, timeout_s) from None

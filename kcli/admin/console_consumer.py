@@ -18,10 +18,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kcli.admin.client import client_config, is_connection_error, kafka_error_text, unreachable
+from kcli.admin.client import client_config, cluster_metadata, new_client
 from kcli.admin.message_formatter import ConsumedRecord
 from kcli.admin.topic_model import IncludeList
-from kcli.errors import ConfigError, TerseError
+from kcli.errors import TerseError
 
 EARLIEST = "earliest"
 LATEST = "latest"
@@ -154,26 +154,16 @@ def to_record(message: Any) -> ConsumedRecord:
 
 class ConsoleConsumer:
     def __init__(self, config: Mapping[str, Any], opts: ConsumerOptions, group_given: bool):
-        from confluent_kafka import Consumer, KafkaException
-
         self.opts = opts
         self.group_given = group_given
         self.bootstrap = str(config["bootstrap.servers"])
-        try:
-            self.consumer = Consumer(dict(config))
-        except (KafkaException, ValueError, TypeError) as exc:
-            raise ConfigError(f"Invalid consumer configuration: {kafka_error_text(exc)}") from None
+        self.consumer = new_client("consumer", config)
 
     def start(self, timeout_s: float) -> None:
         """Check the cluster answers, then assign or subscribe."""
-        from confluent_kafka import KafkaException, TopicPartition
+        from confluent_kafka import TopicPartition
 
-        try:
-            metadata = self.consumer.list_topics(timeout=timeout_s)
-        except KafkaException as exc:
-            if is_connection_error(exc):
-                raise unreachable(self.bootstrap, timeout_s) from None
-            raise TerseError(kafka_error_text(exc)) from None
+        metadata = cluster_metadata(self.consumer, self.bootstrap, timeout_s)
         opts = self.opts
         if self.group_given:
             if opts.topic is not None:

@@ -15,12 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from kcli.admin.client import (
-    client_config,
-    is_connection_error,
-    kafka_error_text,
-    unreachable,
-)
+from kcli.admin.client import client_config, cluster_metadata, kafka_error_text, new_client
 from kcli.admin.line_reader import Record
 from kcli.errors import ConfigError, TerseError
 
@@ -125,8 +120,6 @@ class ConsoleProducer:
         max_block_ms: int,
         err: Err,
     ) -> None:
-        from confluent_kafka import KafkaException, Producer
-
         self.topic = topic
         self.sync = sync
         self.max_block_s = max_block_ms / 1000
@@ -134,21 +127,11 @@ class ConsoleProducer:
         self.stats = DeliveryStats()
         self.bootstrap = str(config["bootstrap.servers"])
         self.delivery_timeout_s = int(config["message.timeout.ms"]) / 1000
-        try:
-            self.producer = Producer(dict(config))
-        except (KafkaException, ValueError, TypeError) as exc:
-            raise ConfigError(f"Invalid producer configuration: {kafka_error_text(exc)}") from None
+        self.producer = new_client("producer", config)
 
     def check_cluster(self, timeout_s: float) -> None:
         """Fail fast, in one line, when no broker answers or the topic cannot exist."""
-        from confluent_kafka import KafkaException
-
-        try:
-            metadata = self.producer.list_topics(self.topic, timeout=timeout_s)
-        except KafkaException as exc:
-            if is_connection_error(exc):
-                raise unreachable(self.bootstrap, timeout_s) from None
-            raise TerseError(kafka_error_text(exc)) from None
+        metadata = cluster_metadata(self.producer, self.bootstrap, timeout_s, self.topic)
         topic = metadata.topics.get(self.topic)
         error = getattr(topic, "error", None)
         if error is not None and error.code() == UNKNOWN_TOPIC_OR_PARTITION:

@@ -12,12 +12,12 @@ from typing import Any
 
 from kcli.admin.assignment import parse_replica_assignment
 from kcli.admin.client import (
-    admin_client,
     client_config,
     cluster_metadata,
     is_connection_error,
     kafka_error_code,
     kafka_error_text,
+    new_client,
     unreachable,
 )
 from kcli.admin.kafka_znodes import kafka_uuid_text
@@ -63,7 +63,7 @@ class AdminClientTopicService:
         self.timeout_s = timeout_s
         config = client_config(self.bootstrap, opts.command_config, verbose=verbose)
         config.setdefault("client.id", "kcli-topics")
-        self.admin = admin_client(config)
+        self.admin = new_client("admin", config)
         self.metadata = cluster_metadata(self.admin, self.bootstrap, timeout_s)
 
     # -- helpers ------------------------------------------------------------------------------
