@@ -41,15 +41,15 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 STAMP = struct.Struct(">qq")
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """utime + stime of a process and all its threads; None if it cannot be read."""
+def cpu_times(pid: int) -> tuple[float, float] | None:
+    """(utime, stime) of a process and all its threads, in seconds; None if unreadable."""
     if pid <= 0:
         return None
     try:
         with open(f"/proc/{pid}/stat") as f:
             # Fields after the ')' that closes the command name: state is [0], utime [11].
             fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
     except (OSError, IndexError, ValueError):
         return None
 
@@ -61,7 +61,10 @@ def own_cpu_seconds() -> float:
 
 def letters(count: int, size: int) -> bytes:
     """count*size random A-Z bytes: kafka-producer-perf-test's kind of payload (lz4 gains ~0)."""
-    raw = random.Random(42).randbytes(count * size)
+    rnd = random.Random(42)
+    total = count * size
+    chunk = 16 * 1024 * 1024  # randbytes() takes at most 2**31 bits at once
+    raw = b"".join(rnd.randbytes(min(chunk, total - i)) for i in range(0, total, chunk))
     return raw.translate(bytes(65 + i % 26 for i in range(256)))
 
 
@@ -69,8 +72,18 @@ def emit(result: dict[str, Any]) -> None:
     print(json.dumps(result, sort_keys=True), flush=True)
 
 
-def cpu_delta(before: float | None, after: float | None) -> float | None:
-    return None if before is None or after is None else round(after - before, 3)
+def cpu_delta(
+    before: tuple[float, float] | None, after: tuple[float, float] | None
+) -> dict[str, float | None]:
+    """Broker CPU seconds spent between two cpu_times() readings: total, user and system."""
+    if before is None or after is None:
+        return {"broker_cpu_s": None, "broker_user_s": None, "broker_sys_s": None}
+    user, system = after[0] - before[0], after[1] - before[1]
+    return {
+        "broker_cpu_s": round(user + system, 3),
+        "broker_user_s": round(user, 3),
+        "broker_sys_s": round(system, 3),
+    }
 
 
 def wait_for_metadata(client: Producer | Consumer, topic: str) -> list[int]:
@@ -116,7 +129,7 @@ def produce(a: argparse.Namespace) -> int:
 
     producer = Producer(conf)
     partitions = wait_for_metadata(producer, a.topic)
-    cpu0, own0 = cpu_seconds(a.broker_pid), own_cpu_seconds()
+    cpu0, own0 = cpu_times(a.broker_pid), own_cpu_seconds()
     start = time.perf_counter()
     deadline = start + a.timeout
     send, poll, topic, size = producer.produce, producer.poll, a.topic, a.size
@@ -143,7 +156,7 @@ def produce(a: argparse.Namespace) -> int:
                 break
     unacked = producer.flush(max(0.1, deadline - time.perf_counter()))
     elapsed = time.perf_counter() - start
-    cpu1, own1 = cpu_seconds(a.broker_pid), own_cpu_seconds()
+    cpu1, own1 = cpu_times(a.broker_pid), own_cpu_seconds()
     acked = sent - unacked - len(errors)
     emit(
         {
@@ -158,7 +171,7 @@ def produce(a: argparse.Namespace) -> int:
             "elapsed_s": round(elapsed, 4),
             "records_per_s": round(acked / elapsed, 1),
             "MB_per_s": round(acked * size / elapsed / 1e6, 2),
-            "broker_cpu_s": cpu_delta(cpu0, cpu1),
+            **cpu_delta(cpu0, cpu1),
             "client_cpu_s": round(own1 - own0, 3),
         }
     )
@@ -187,7 +200,7 @@ def consume(a: argparse.Namespace) -> int:
         }
     )
     partitions = wait_for_metadata(consumer, a.topic)
-    cpu0, own0 = cpu_seconds(a.broker_pid), own_cpu_seconds()
+    cpu0, own0 = cpu_times(a.broker_pid), own_cpu_seconds()
     start = time.perf_counter()
     deadline = start + a.timeout
     consumer.assign([TopicPartition(a.topic, p, OFFSET_BEGINNING) for p in partitions])
@@ -207,7 +220,7 @@ def consume(a: argparse.Namespace) -> int:
             received += 1
             nbytes += len(value)
     elapsed = time.perf_counter() - start
-    cpu1, own1 = cpu_seconds(a.broker_pid), own_cpu_seconds()
+    cpu1, own1 = cpu_times(a.broker_pid), own_cpu_seconds()
     consumer.close()
     emit(
         {
@@ -222,7 +235,7 @@ def consume(a: argparse.Namespace) -> int:
             "records_per_s": round(received / elapsed, 1),
             "MB_per_s": round(nbytes / elapsed / 1e6, 2),
             "first_record_s": None if first_at is None else round(first_at - start, 4),
-            "broker_cpu_s": cpu_delta(cpu0, cpu1),
+            **cpu_delta(cpu0, cpu1),
             "client_cpu_s": round(own1 - own0, 3),
         }
     )

@@ -26,7 +26,7 @@ def py_spy_path() -> str | None:
 class Sampler:
     """py-spy record on one PID for as long as the `with` block runs."""
 
-    def __init__(self, pid: int, out: Path, rate: int = 200) -> None:
+    def __init__(self, pid: int, out: Path, rate: int = 500) -> None:
         self.out = out
         binary = py_spy_path()
         assert binary is not None
