@@ -38,7 +38,7 @@ from kcli.protocol.offsets_schema import (
 )
 
 if TYPE_CHECKING:
-    from kcli.broker.group.coordinator import GroupConfig
+    from kcli.broker.group.requests import GroupConfig
 
 S = GroupState
 E = ErrorCode

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from kcli.broker.admin_manager import AdminError, AdminManager
 from kcli.broker.config import BrokerConfig
-from kcli.broker.group.coordinator import GroupConfig, GroupCoordinator
+from kcli.broker.group.coordinator import GroupCoordinator
 from kcli.broker.group.member import Token
-from kcli.broker.group.results import CoordinatorResult
+from kcli.broker.group.requests import GroupConfig
+from kcli.broker.group.results import CoordinatorResult, PartitionErrors
 from kcli.broker.metadata_cache import MetadataCache
 from kcli.broker.replica.errors import (
     NotEnoughReplicas,
@@ -39,7 +40,7 @@ from kcli.protocol import records as recordsmod
 from kcli.protocol.batch import iter_headers
 from kcli.protocol.errors import ErrorCode
 from kcli.protocol.offsets_schema import SchemaError
-from kcli.storage.errors import StorageError
+from kcli.storage.errors import RecordBatchTooLargeError, RecordTooLargeError, StorageError
 from kcli.storage.files import TopicPartition
 
 if TYPE_CHECKING:
@@ -70,15 +71,28 @@ def _int_or(config: BrokerConfig, name: str, default: int) -> int:
 
 
 def append_error(exc: Exception) -> ErrorCode:
-    """Kafka's mapping of a failed __consumer_offsets append to the group's answer."""
-    if isinstance(exc, NotLeaderOrFollower):
-        return ErrorCode.not_coordinator
-    if isinstance(
-        exc,
-        (UnknownTopicOrPartition, NotEnoughReplicas, NotEnoughReplicasAfterAppend, RequestTimedOut),
+    """Kafka's mapping of a failed __consumer_offsets append to the group's answer
+    (GroupMetadataManager.storeOffsets / storeGroup)."""
+    if isinstance(exc, (NotLeaderOrFollower, OSError, StorageError)) and not isinstance(
+        exc, (RecordTooLargeError, RecordBatchTooLargeError)
     ):
+        return ErrorCode.not_coordinator
+    if isinstance(exc, (UnknownTopicOrPartition, NotEnoughReplicas, NotEnoughReplicasAfterAppend)):
         return ErrorCode.coordinator_not_available
+    if isinstance(exc, (RecordTooLargeError, RecordBatchTooLargeError)):
+        return ErrorCode.invalid_commit_offset_size
+    if isinstance(exc, RequestTimedOut):
+        return ErrorCode.request_timed_out
     return ErrorCode.unknown_server_error
+
+
+def _answer_with(response: Any, failure: ErrorCode) -> Any:
+    """A response carrying the append's failure; the size code is for offset commits only."""
+    if failure == ErrorCode.invalid_commit_offset_size and not isinstance(
+        response, PartitionErrors
+    ):
+        failure = ErrorCode.unknown_server_error
+    return response.with_error(failure)
 
 
 class GroupCoordinatorRuntime:
@@ -177,11 +191,11 @@ class GroupCoordinatorRuntime:
             failure = await self._append(result)
         response = result.response
         if failure is not None and response is not None:
-            response = response.with_error(failure)
+            response = _answer_with(response, failure)
         for token, reply in result.replies:
             future = self._waiters.get(token)
             if future is not None and not future.done():
-                future.set_result(reply if failure is None else reply.with_error(failure))
+                future.set_result(reply if failure is None else _answer_with(reply, failure))
         return response
 
     async def _append(self, result: CoordinatorResult) -> ErrorCode | None:
@@ -199,7 +213,7 @@ class GroupCoordinatorRuntime:
             )
         except (StorageError, OSError) as exc:
             log.error("Appending group records failed: %s", exc)
-            return ErrorCode.unknown_server_error
+            return append_error(exc)
         for outcome in outcomes:
             if outcome.error is not None:
                 log.warning("Appending group records to %s failed: %s", outcome.tp, outcome.error)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kcli.broker.group.coordinator import JoinRequest
+from kcli.broker.group.requests import JoinRequest
 from kcli.broker.group.results import JoinResponse
 from kcli.broker.handlers.base import RequestContext
 from kcli.broker.handlers.group_support import NO_THROTTLE, client_host, millis, runtime_or_error

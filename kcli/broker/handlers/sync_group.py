@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kcli.broker.group.coordinator import SyncRequest
+from kcli.broker.group.requests import SyncRequest
 from kcli.broker.group.results import SyncResponse
 from kcli.broker.handlers.base import RequestContext
 from kcli.broker.handlers.group_support import NO_THROTTLE, runtime_or_error
