@@ -23,6 +23,7 @@ from kcli.broker.controller.broker_channel import BrokerRequestSender
 from kcli.broker.controller.channel import ControllerChannelManager
 from kcli.broker.controller.config_change import ConfigChangeListener
 from kcli.broker.controller.controller import KafkaController
+from kcli.broker.controller.isr_updates import ZkIsrUpdater
 from kcli.broker.controller.kafka_zk_client import ControllerElection, KafkaZkClient
 from kcli.broker.controller.metadata_sync import MetadataSync
 from kcli.broker.controller.producer_id_block import ZkProducerIdBlockStore
@@ -33,6 +34,7 @@ from kcli.broker.handlers import load_registry
 from kcli.broker.handlers.base import BrokerContext
 from kcli.broker.metadata_cache import MetadataCache
 from kcli.broker.network.socket_server import SocketServer
+from kcli.broker.replica.fetcher import FetcherConfig
 from kcli.broker.replica.log_tasks import LogTasks, storage_properties
 from kcli.broker.replica.manager import ReplicaManager
 from kcli.broker.txn.producer_id_manager import ProducerIdManager
@@ -76,6 +78,7 @@ class KafkaServer:
         self.controller: KafkaController | None = None
         self.config_changes: ConfigChangeListener | None = None
         self.group_coordinator: GroupCoordinatorRuntime | None = None
+        self.isr_updater = ZkIsrUpdater(self.kzk, clock)
 
     @property
     def ident(self) -> str:
@@ -146,16 +149,39 @@ class KafkaServer:
         log_manager.startup()
         self.log_manager = log_manager
         self.replica_manager = ReplicaManager(
-            self.broker_id, log_manager, self.metadata, self.clock
+            self.broker_id,
+            log_manager,
+            self.metadata,
+            self.clock,
+            fetcher_config=self._fetcher_config(),
+            isr_writer=self.isr_updater,
+            replica_lag_time_max_ms=self.config.get_int("replica.lag.time.max.ms"),
         )
+        self.isr_updater.start()
         self.log_tasks = LogTasks(self.config, self.replica_manager, self.clock)
         self.log_tasks.start()
 
+    def _fetcher_config(self) -> FetcherConfig:
+        c = self.config
+        listener = c.values["inter.broker.listener.name"]
+        return FetcherConfig(
+            max_wait_ms=c.get_int("replica.fetch.wait.max.ms"),
+            min_bytes=c.get_int("replica.fetch.min.bytes"),
+            partition_max_bytes=c.get_int("replica.fetch.max.bytes"),
+            response_max_bytes=c.get_int("replica.fetch.response.max.bytes"),
+            backoff_ms=c.get_int("replica.fetch.backoff.ms"),
+            socket_timeout_ms=c.get_int("replica.socket.timeout.ms"),
+            listener_name=listener if isinstance(listener, str) and listener else "PLAINTEXT",
+        )
+
     async def _stop_logs(self) -> None:
-        """Answer waiting requests, write the high watermarks, close every log (flush,
-        checkpoints, clean-shutdown marker)."""
+        """Stop the follower fetchers, answer waiting requests, write the high watermarks,
+        close every log (flush, checkpoints, clean-shutdown marker)."""
         if self.log_tasks is not None:
             await self.log_tasks.stop()
+        if self.replica_manager is not None:
+            await self.replica_manager.stop_replication()
+        await self.isr_updater.stop()
         if self.replica_manager is not None:
             self.replica_manager.shutdown()
         if self.log_manager is not None:

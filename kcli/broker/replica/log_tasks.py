@@ -7,6 +7,7 @@ ReplicaManager), as asyncio tasks over the synchronous storage passes:
     kafka-recovery-point-checkpoint   log.flush.offset.checkpoint.interval.ms
     kafka-log-start-offset-checkpoint log.flush.start.offset.checkpoint.interval.ms
     highwatermark-checkpoint          replica.high.watermark.checkpoint.interval.ms
+    isr-expiration                    replica.lag.time.max.ms / 2   ISR shrink of lagging followers
     kafka-log-cleaner                 log.cleaner.backoff.ms (when log.cleaner.enable)
 
 A pass that raises is logged and the schedule goes on.
@@ -80,6 +81,10 @@ class LogTasks:
             "highwatermark-checkpoint": (
                 c.get_int("replica.high.watermark.checkpoint.interval.ms"),
                 self.replica_manager.checkpoint_high_watermarks,
+            ),
+            "isr-expiration": (
+                max(c.get_int("replica.lag.time.max.ms") // 2, 1),
+                self.replica_manager.maybe_shrink_isr,
             ),
         }
         if c.get_bool("log.cleaner.enable"):

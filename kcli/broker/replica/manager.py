@@ -9,15 +9,24 @@ storage errors, producer-state errors); only the handler layer turns them into c
 Waiting is event-driven: acks=all produce waits in `produce_purgatory` for the high watermark,
 long-poll fetch in `fetch_purgatory` for data; every append or high-watermark move notifies
 both for that partition.
+
+Replication: partitions this broker follows are fetched from their leaders by the
+`fetcher_manager` (fetcher.py); as leader, followers' fetches move the high watermark and the
+ISR (partition.py, isr.py), ISR changes are written through `isr_writer` (ZooKeeper, by
+kcli.broker.controller.isr_updates) and `maybe_shrink_isr` runs every
+replica.lag.time.max.ms / 2 (log_tasks.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from kcli.broker.metadata_cache import MetadataCache
+from kcli.broker.metadata_cache import PartitionState as LeaderAndIsr
 from kcli.broker.replica.errors import (
     InvalidTopic,
     NotEnoughReplicasAfterAppend,
@@ -26,7 +35,8 @@ from kcli.broker.replica.errors import (
     RequestTimedOut,
     UnknownTopicOrPartition,
 )
-from kcli.broker.replica.partition import Partition
+from kcli.broker.replica.fetcher import FetcherConfig, ReplicaFetcherManager
+from kcli.broker.replica.partition import DEFAULT_REPLICA_LAG_TIME_MAX_MS, Partition
 from kcli.broker.replica.purgatory import DelayedOperationPurgatory
 from kcli.broker.replica.state import PartitionState
 from kcli.broker.txn.producer_state import ProducerStateError
@@ -81,6 +91,14 @@ class FetchResult:
         return self.data.size if self.data is not None else 0
 
 
+class IsrWriter(Protocol):
+    """Commits a leader's ISR change (the conditional write of the partition's state znode);
+    returns the new zkVersion, None if the znode changed under us; raises if it could not
+    try (ZooKeeper unreachable)."""
+
+    async def write_isr(self, topic: str, partition: int, state: LeaderAndIsr) -> int | None: ...
+
+
 class ReplicaManager:
     def __init__(
         self,
@@ -88,6 +106,10 @@ class ReplicaManager:
         log_manager: LogManager,
         metadata: MetadataCache,
         clock: Clock,
+        *,
+        fetcher_config: FetcherConfig | None = None,
+        isr_writer: IsrWriter | None = None,
+        replica_lag_time_max_ms: int = DEFAULT_REPLICA_LAG_TIME_MAX_MS,
     ) -> None:
         self.broker_id = broker_id
         self.log_manager = log_manager
@@ -102,6 +124,14 @@ class ReplicaManager:
             "Fetch", clock
         )
         self._hw_checkpoint = log_manager.read_high_watermarks()
+        self.isr_writer = isr_writer
+        self.replica_lag_time_max_ms = replica_lag_time_max_ms
+        self.fetcher_manager = (
+            ReplicaFetcherManager(broker_id, self.get_partition, metadata, fetcher_config, clock)
+            if fetcher_config is not None
+            else None
+        )
+        self._isr_writes: set[asyncio.Task[None]] = set()
         self._leadership_listeners: list[Callable[[TopicPartition, bool], None]] = []
 
     def add_leadership_listener(self, listener: Callable[[TopicPartition, bool], None]) -> None:
@@ -175,7 +205,14 @@ class ReplicaManager:
             return STALE_CONTROLLER_EPOCH
         try:
             if partition is None:
-                partition = Partition(tp, self.broker_id, self.clock, self.notify)
+                partition = Partition(
+                    tp,
+                    self.broker_id,
+                    self.clock,
+                    self.notify,
+                    on_isr_proposal=self._propose_isr if self.isr_writer is not None else None,
+                    replica_lag_time_max_ms=self.replica_lag_time_max_ms,
+                )
             if partition.log is None:
                 partition.attach_log(
                     self.log_manager.get_or_create_log(tp), self._hw_checkpoint.get(tp)
@@ -184,18 +221,30 @@ class ReplicaManager:
         except (StorageError, OSError) as exc:
             log.error("Error creating the log of %s: %s", tp, exc)
             return KAFKA_STORAGE_ERROR
+        fetchers = self.fetcher_manager
         if state.leader == self.broker_id:
+            if fetchers is not None:
+                fetchers.remove_fetcher_for_partition(tp)
             if partition.make_leader(state):
                 state_change_log.info(
                     "Leader %s starts at leader epoch %d from offset %d with high watermark %d",
                     tp, state.leader_epoch, partition.log_end_offset, partition.high_watermark,
                 )  # fmt: skip
-        elif partition.make_follower(state):
-            state_change_log.info(
-                "Follower %s starts at leader epoch %d (leader %d) from offset %d",
-                tp, state.leader_epoch, state.leader, partition.log_end_offset,
-            )  # fmt: skip
-            # The follower fetcher (issue 5) starts fetching from the leader here.
+        else:
+            changed = partition.make_follower(state)
+            if changed:
+                state_change_log.info(
+                    "Follower %s starts at leader epoch %d (leader %d) from offset %d",
+                    tp, state.leader_epoch, state.leader, partition.log_end_offset,
+                )  # fmt: skip
+            if fetchers is not None:
+                if state.leader < 0:
+                    fetchers.remove_fetcher_for_partition(tp)
+                elif changed or fetchers.fetch_state(tp) is None:
+                    # truncate against the (new) leader, then fetch from it
+                    fetchers.add_fetcher_for_partition(
+                        tp, state.leader, state.leader_epoch, partition.high_watermark
+                    )
         self._tell_leadership(tp, state.leader == self.broker_id)
         return NONE
 
@@ -211,6 +260,8 @@ class ReplicaManager:
         for topic, index in partitions:
             tp = TopicPartition(topic, index)
             partition = self.partitions.pop(tp, None)
+            if self.fetcher_manager is not None:
+                self.fetcher_manager.remove_fetcher_for_partition(tp)
             if partition is not None:
                 partition.make_offline()
                 self._tell_leadership(tp, False)
@@ -255,6 +306,36 @@ class ReplicaManager:
         """A partition made progress (append, high watermark, leadership): wake its waiters."""
         self.produce_purgatory.check_and_complete(tp)
         self.fetch_purgatory.check_and_complete(tp)
+
+    # -- ISR (leader) ---------------------------------------------------------------------------
+
+    def maybe_shrink_isr(self) -> int:
+        """Kafka's isr-expiration task: each led partition drops followers that lagged past
+        replica.lag.time.max.ms. Returns how many shrinks were proposed."""
+        return sum(1 for p in list(self.partitions.values()) if p.maybe_shrink_isr())
+
+    def _propose_isr(self, partition: Partition, new_isr: tuple[int, ...]) -> None:
+        state = LeaderAndIsr(
+            self.broker_id,
+            partition.leader_epoch,
+            new_isr,
+            partition.controller_epoch,
+            partition.zk_version,
+        )
+        task = asyncio.get_running_loop().create_task(self._write_isr(partition, state))
+        self._isr_writes.add(task)
+        task.add_done_callback(self._isr_writes.discard)
+
+    async def _write_isr(self, partition: Partition, state: LeaderAndIsr) -> None:
+        assert self.isr_writer is not None
+        tp = partition.topic_partition
+        try:
+            version = await self.isr_writer.write_isr(tp.topic, tp.partition, state)
+        except Exception as exc:  # noqa: BLE001 - any ZooKeeper error: the leader retries later
+            log.warning("Failed to update the ISR of %s to %s: %r", tp, list(state.isr), exc)
+            partition.isr_write_failed(state.leader_epoch, state.isr)
+            return
+        partition.isr_write_done(state.leader_epoch, state.isr, version)
 
     def high_watermarks(self) -> dict[TopicPartition, int]:
         return {tp: p.high_watermark for tp, p in self.partitions.items() if p.log is not None}
@@ -423,6 +504,13 @@ class ReplicaManager:
         return self.read_from_local_log(replica_id, max_bytes, partitions)
 
     # -- lifecycle -----------------------------------------------------------------------------
+
+    async def stop_replication(self) -> None:
+        """Stop the follower fetchers and wait for ISR writes in flight (before shutdown)."""
+        if self.fetcher_manager is not None:
+            await self.fetcher_manager.shutdown()
+        if self._isr_writes:
+            await asyncio.wait(list(self._isr_writes), timeout=5)
 
     def shutdown(self) -> None:
         """Answer every waiting request, then write the high watermarks."""

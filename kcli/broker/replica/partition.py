@@ -6,14 +6,21 @@ over the ISR (the leader's own, and each in-sync follower's as last reported by 
 with ISR = {leader} it is the log end offset. The high watermark never moves back. Each move of
 the log end offset or high watermark calls `on_progress(tp)`, which wakes the purgatories.
 
+The leader learns each follower's log end offset from its fetches (kcli.broker.replica.isr
+holds Kafka's rules), expands the ISR when a follower catches up and shrinks it when one lags
+past replica.lag.time.max.ms; a proposed ISR goes to `on_isr_proposal` (the ReplicaManager
+writes it to ZooKeeper) and takes effect in `isr_write_done`.
+
 A follower keeps its log and refuses client produce (NOT_LEADER_OR_FOLLOWER); the follower
-fetcher (issue 5) will append with `append_as_follower` and set the high watermark from the
-leader's. Leader epochs come from the controller (LeaderAndIsr) and are stamped into every
-appended batch; `leader-epoch-checkpoint` (storage) records where each epoch starts.
+fetcher appends with `append_as_follower` (offsets kept) and sets the high watermark to
+min(leader's, own log end offset). Leader epochs come from the controller (LeaderAndIsr) and
+are stamped into every appended batch; `leader-epoch-checkpoint` (storage) records where each
+epoch starts, on followers from the fetched batches.
 """
 
 from __future__ import annotations
 
+import logging
 import struct
 from collections.abc import Callable
 
@@ -22,6 +29,13 @@ from kcli.broker.replica.errors import (
     NotEnoughReplicas,
     NotLeaderOrFollower,
     UnknownLeaderEpoch,
+)
+from kcli.broker.replica.isr import (
+    FollowerState,
+    IsrState,
+    may_join_isr,
+    new_high_watermark,
+    out_of_sync_replicas,
 )
 from kcli.broker.replica.state import PartitionState
 from kcli.broker.txn.producer_state import BatchIds, ProducerStateError, ProducerStateManager
@@ -37,6 +51,10 @@ from kcli.storage.segment import FetchData
 _IDS = struct.Struct(">23xi16xqhi")  # lastOffsetDelta@23, producerId@43, epoch@51, baseSeq@53
 _IDS_SIZE = 57
 
+log_ = logging.getLogger("kafka.cluster.Partition")
+
+DEFAULT_REPLICA_LAG_TIME_MAX_MS = 30000
+
 
 class Partition:
     def __init__(
@@ -45,24 +63,28 @@ class Partition:
         local_broker_id: int,
         clock: Clock,
         on_progress: Callable[[TopicPartition], None],
+        *,
+        on_isr_proposal: Callable[[Partition, tuple[int, ...]], None] | None = None,
+        replica_lag_time_max_ms: int = DEFAULT_REPLICA_LAG_TIME_MAX_MS,
     ) -> None:
         self.topic_partition = tp
         self.local_broker_id = local_broker_id
         self.clock = clock
         self.on_progress = on_progress
+        self.on_isr_proposal = on_isr_proposal
+        self.replica_lag_time_max_ms = replica_lag_time_max_ms
         self.log: Log | None = None
         self.leader_id = -1
         self.leader_epoch = -1
         self.leader_epoch_start_offset = -1
         self.zk_version = -1
         self.controller_epoch = -1
-        self.isr: tuple[int, ...] = ()
+        self.isr_state = IsrState()
         self.replicas: tuple[int, ...] = ()
         self.high_watermark = 0
         self.producer_state = ProducerStateManager(tp)
-        # follower broker id -> its log end offset as of its last fetch (-1 = not yet known);
-        # the replica fetch path (issue 5) keeps it current.
-        self.remote_log_end_offsets: dict[int, int] = {}
+        # leader only: what each follower's fetches told us (isr.FollowerState)
+        self.followers: dict[int, FollowerState] = {}
 
     def __repr__(self) -> str:
         role = "leader" if self.is_leader else f"follower of {self.leader_id}"
@@ -70,6 +92,11 @@ class Partition:
             f"Partition({self.topic_partition}, {role}, epoch={self.leader_epoch}, "
             f"isr={list(self.isr)}, hw={self.high_watermark})"
         )
+
+    @property
+    def isr(self) -> tuple[int, ...]:
+        """The committed ISR (as in ZooKeeper)."""
+        return self.isr_state.isr
 
     @property
     def is_leader(self) -> bool:
@@ -97,7 +124,7 @@ class Partition:
         self.controller_epoch = state.controller_epoch
         self.leader_id = state.leader
         self.leader_epoch = state.leader_epoch
-        self.isr = tuple(state.isr)
+        self.isr_state.reset(tuple(state.isr))
         self.replicas = tuple(state.replicas)
         self.zk_version = state.zk_version
 
@@ -108,27 +135,32 @@ class Partition:
         new_epoch = state.leader_epoch != self.leader_epoch
         self._apply(state)
         log = self.log
+        now = self.clock.time_ms()
         if new_epoch or not was_leader:
             self.leader_epoch_start_offset = log.log_end_offset
             if state.leader_epoch >= 0:
                 log.leader_epoch_cache.assign(state.leader_epoch, log.log_end_offset)
-        followers = [r for r in self.replicas if r != self.local_broker_id]
-        if not was_leader:
-            self.remote_log_end_offsets = dict.fromkeys(followers, -1)
-        else:
-            self.remote_log_end_offsets = {
-                r: self.remote_log_end_offsets.get(r, -1) for r in followers
-            }
+        old = self.followers if was_leader and not new_epoch else {}
+        self.followers = {}
+        for r in self.replicas:
+            if r == self.local_broker_id:
+                continue
+            follower = old.get(r)
+            if follower is None:
+                follower = FollowerState()
+                follower.reset(now, r in self.isr)
+            self.followers[r] = follower
         self.maybe_increment_high_watermark()
         self.on_progress(self.topic_partition)
         return not was_leader
 
     def make_follower(self, state: PartitionState) -> bool:
-        """Become (or stay) a follower. Returns True if the leader changed."""
+        """Become (or stay) a follower. Returns True if the leader or its epoch changed (the
+        fetcher must then truncate and fetch from the leader anew)."""
         assert self.log is not None
         changed = state.leader != self.leader_id or state.leader_epoch != self.leader_epoch
         self._apply(state)
-        self.remote_log_end_offsets = {}
+        self.followers = {}
         self.high_watermark = min(self.high_watermark, self.log.log_end_offset)
         self.on_progress(self.topic_partition)  # waiting produce/fetch learn they lost the lead
         return changed
@@ -136,38 +168,158 @@ class Partition:
     def make_offline(self) -> None:
         """StopReplica: no longer leader or follower here."""
         self.leader_id = -1
-        self.isr = ()
-        self.remote_log_end_offsets = {}
+        self.isr_state.reset(())
+        self.followers = {}
         self.on_progress(self.topic_partition)
 
-    # -- high watermark -------------------------------------------------------------------------
+    # -- high watermark and ISR (leader) --------------------------------------------------------
 
     def maybe_increment_high_watermark(self) -> bool:
-        """Leader: HW = min LEO over the ISR; moves forward only. Returns True if it moved."""
+        """Leader: HW = min LEO over the (maximal) ISR; moves forward only. True if it moved."""
         log = self.log
         if log is None or not self.is_leader:
             return False
-        new_hw = log.log_end_offset
-        remote = self.remote_log_end_offsets
-        for replica in self.isr:
-            if replica != self.local_broker_id:
-                leo = remote.get(replica, -1)
-                if 0 <= leo < new_hw:
-                    new_hw = leo
-                elif leo < 0:
-                    return False  # an in-sync follower we have not heard from yet
-        if new_hw > self.high_watermark:
+        new_hw = new_high_watermark(
+            self.local_broker_id,
+            log.log_end_offset,
+            self.isr_state.maximal,
+            self.followers,
+            now_ms=self.clock.time_ms(),
+            lag_max_ms=self.replica_lag_time_max_ms,
+        )
+        if new_hw is not None and new_hw > self.high_watermark:
             self.high_watermark = new_hw
             return True
         return False
 
     def update_follower_fetch_state(self, replica_id: int, fetch_offset: int) -> None:
-        """A follower fetched from `fetch_offset`: that is its log end offset now. (ISR
-        expansion and shrinking come with the follower fetcher, issue 5.)"""
-        if replica_id in self.remote_log_end_offsets:
-            self.remote_log_end_offsets[replica_id] = fetch_offset
-            if self.maybe_increment_high_watermark():
-                self.on_progress(self.topic_partition)
+        """A follower fetched from `fetch_offset`: that is its log end offset now. It may
+        join the ISR, and the high watermark may move."""
+        follower = self.followers.get(replica_id)
+        if follower is None or self.log is None:
+            return  # not an assigned replica (Kafka answers it NOT_LEADER_OR_FOLLOWER)
+        follower.update_fetch_state(fetch_offset, self.log.log_end_offset, self.clock.time_ms())
+        self.maybe_expand_isr(replica_id)
+        if self.maybe_increment_high_watermark():
+            self.on_progress(self.topic_partition)
+
+    def _may_propose(self) -> bool:
+        s = self.isr_state
+        return (
+            self.is_leader
+            and self.on_isr_proposal is not None
+            and not s.in_flight
+            and s.blocked_at_version != self.zk_version
+        )
+
+    def maybe_expand_isr(self, replica_id: int) -> None:
+        follower = self.followers.get(replica_id)
+        if follower is None or replica_id in self.isr or not self._may_propose():
+            return
+        if may_join_isr(
+            follower.log_end_offset, self.high_watermark, self.leader_epoch_start_offset
+        ):
+            new_isr = (*self.isr, replica_id)
+            log_.info(
+                "[Partition %s broker=%d] Expanding ISR from %s to %s",
+                self.topic_partition, self.local_broker_id, _ids(self.isr), _ids(new_isr),
+            )  # fmt: skip
+            self._propose(new_isr)
+
+    def maybe_shrink_isr(self) -> bool:
+        """Periodic check: drop in-sync followers that lagged past replica.lag.time.max.ms.
+        True if a shrink was proposed."""
+        if self.log is None or not self._may_propose():
+            return False
+        leo = self.log.log_end_offset
+        out = out_of_sync_replicas(
+            self.local_broker_id,
+            self.isr,
+            self.followers,
+            leader_leo=leo,
+            now_ms=self.clock.time_ms(),
+            lag_max_ms=self.replica_lag_time_max_ms,
+        )
+        if not out:
+            return False
+        new_isr = tuple(r for r in self.isr if r not in out)
+        lagging = ", ".join(
+            f"(brokerId: {r}, endOffset: {f.log_end_offset}, "
+            f"lastCaughtUpTimeMs: {f.last_caught_up_ms})"
+            for r in out
+            for f in (self.followers.get(r, FollowerState()),)
+        )
+        log_.info(
+            "[Partition %s broker=%d] Shrinking ISR from %s to %s. Leader: (highWatermark: %d, "
+            "endOffset: %d). Out of sync replicas: %s.",
+            self.topic_partition, self.local_broker_id, _ids(self.isr), _ids(new_isr),
+            self.high_watermark, leo, lagging,
+        )  # fmt: skip
+        self._propose(new_isr)
+        return True
+
+    def _propose(self, new_isr: tuple[int, ...]) -> None:
+        assert self.on_isr_proposal is not None
+        self.isr_state.propose(new_isr)
+        self.on_isr_proposal(self, new_isr)
+
+    def isr_write_done(
+        self, leader_epoch: int, new_isr: tuple[int, ...], zk_version: int | None
+    ) -> None:
+        """The ZooKeeper write of a proposed ISR finished: committed with the znode's new
+        `zk_version`, or (None) refused because the znode changed under us, in which case we
+        propose nothing more until the controller sends the newer state."""
+        s = self.isr_state
+        if not self.is_leader or leader_epoch != self.leader_epoch or s.pending != new_isr:
+            return  # a LeaderAndIsr replaced the state meanwhile
+        if zk_version is None:
+            log_.info(
+                "[Partition %s broker=%d] Failed to update ISR to %s: the state znode changed "
+                "(zkVersion %d is stale); waiting for the controller's update",
+                self.topic_partition, self.local_broker_id, _ids(new_isr), self.zk_version,
+            )  # fmt: skip
+            s.abort(self.zk_version)
+        else:
+            s.commit()
+            self.zk_version = zk_version
+            log_.info(
+                "[Partition %s broker=%d] ISR updated to %s and zkVersion updated to [%d]",
+                self.topic_partition, self.local_broker_id, _ids(new_isr), zk_version,
+            )  # fmt: skip
+        self.maybe_increment_high_watermark()
+        self.on_progress(self.topic_partition)  # acks=all waiters re-check the ISR size
+
+    def isr_write_failed(self, leader_epoch: int, new_isr: tuple[int, ...]) -> None:
+        """The write could not be made (ZooKeeper unreachable): drop it, retry later."""
+        if leader_epoch == self.leader_epoch and self.isr_state.pending == new_isr:
+            self.isr_state.abort()
+
+    # -- follower --------------------------------------------------------------------------------
+
+    def append_as_follower(self, records: bytes | bytearray | memoryview) -> LogAppendInfo:
+        """Fetched batches, offsets kept (the leader assigned them); new epochs go into the
+        leader epoch cache and idempotent producers' state follows, so this replica can lead."""
+        log = self.log
+        if log is None:
+            raise NotLeaderOrFollower(f"No log for {self.topic_partition}")
+        start = log.log_end_offset
+        info = log.append(records, assign_offsets=False)
+        if info.first_offset >= 0 and info.last_offset >= start:
+            try:
+                headers = iter_headers(records, validate=False)
+            except CorruptBatchError:
+                headers = []
+            for _, header in headers:
+                if header.base_offset >= start and header.last_offset <= info.last_offset:
+                    self.producer_state.load_batch(header)
+        return info
+
+    def update_follower_high_watermark(self, leader_high_watermark: int) -> None:
+        """Follower: HW = min(leader's HW, own LEO), never backwards."""
+        hw = min(leader_high_watermark, self.log_end_offset)
+        if hw > self.high_watermark:
+            self.high_watermark = hw
+            self.on_progress(self.topic_partition)
 
     # -- client produce ------------------------------------------------------------------------
 
@@ -317,9 +469,22 @@ class Partition:
             log.log_start_offset,
         )
 
-    def truncate_to(self, offset: int) -> None:
-        """Follower truncation (issue 5): cut the log, then rebuild the producer state."""
+    def truncate_to(self, offset: int) -> bool:
+        """Follower truncation: cut the log, then rebuild the producer state."""
         assert self.log is not None
-        if self.log.truncate_to(offset):
-            self.rebuild_producer_state()
-            self.high_watermark = min(self.high_watermark, offset)
+        if not self.log.truncate_to(offset):
+            return False
+        self.rebuild_producer_state()
+        self.high_watermark = min(self.high_watermark, self.log.log_end_offset)
+        return True
+
+    def truncate_fully_and_start_at(self, offset: int) -> None:
+        """Follower far behind the leader's log start: drop everything, restart at `offset`."""
+        assert self.log is not None
+        self.log.truncate_fully_and_start_at(offset)
+        self.producer_state.rebuild((), offset)
+        self.high_watermark = offset
+
+
+def _ids(replicas: tuple[int, ...]) -> str:
+    return "[" + ",".join(str(r) for r in replicas) + "]"
