@@ -1,6 +1,6 @@
 """A consumer-group member as its own process, for the group tests (SIGKILL needs a process).
 
-    python group_member.py CLIENT BOOTSTRAP GROUP TOPIC ASSIGNOR [--validate]
+    python group_member.py CLIENT BOOTSTRAP GROUP TOPIC ASSIGNOR [--validate] [--instance ID]
 
 CLIENT is confluent-kafka, kafka-python or aiokafka. One JSON object per line on stdout:
 {"assigned": [[topic, partition], ...]} whenever the assignment changes, and with --validate
@@ -8,6 +8,8 @@ CLIENT is confluent-kafka, kafka-python or aiokafka. One JSON object per line on
 synchronously (Kafka's VerifiableConsumer with enable.auto.commit=false; {"commit_failed": ...}
 if that commit is refused, e.g. during a rebalance). SIGTERM closes the
 consumer cleanly (commit, LeaveGroup); the process exits by itself after 120 s at most.
+confluent-kafka members also report {"revoked": [...]} from the rebalance callback, and take
+--instance as group.instance.id (static membership).
 """
 
 from __future__ import annotations
@@ -46,12 +48,16 @@ class Tracker:
             emit({"assigned": now})
 
 
-def run_confluent(bootstrap: str, group: str, topic: str, assignor: str, validate: bool) -> None:
+def run_confluent(  # noqa: PLR0917 - the command line, one to one
+    bootstrap: str, group: str, topic: str, assignor: str, validate: bool, instance: str | None
+) -> None:
     from confluent_kafka import Consumer
 
     tracker = Tracker()
+    static = {"group.instance.id": instance} if instance else {}
     consumer = Consumer(
         {
+            **static,
             "bootstrap.servers": bootstrap,
             "group.id": group,
             "auto.offset.reset": "earliest",
@@ -62,7 +68,10 @@ def run_confluent(bootstrap: str, group: str, topic: str, assignor: str, validat
             "topic.metadata.refresh.interval.ms": 2000,
         }
     )
-    consumer.subscribe([topic])
+    consumer.subscribe(
+        [topic],
+        on_revoke=lambda _c, parts: emit({"revoked": [[p.topic, p.partition] for p in parts]}),
+    )
     deadline = time.monotonic() + LIFETIME_S
     while not STOP.is_set() and time.monotonic() < deadline:
         msgs = consumer.consume(500, 0.2)
@@ -148,11 +157,13 @@ async def run_aiokafka(
 
 def main() -> None:
     client, bootstrap, group, topic, assignor = sys.argv[1:6]
-    validate = "--validate" in sys.argv[6:]
+    options = sys.argv[6:]
+    validate = "--validate" in options
+    instance = options[options.index("--instance") + 1] if "--instance" in options else None
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     if client == "confluent-kafka":
-        run_confluent(bootstrap, group, topic, assignor, validate)
+        run_confluent(bootstrap, group, topic, assignor, validate, instance)
     elif client == "kafka-python":
         run_kafka_python(bootstrap, group, topic, assignor, validate)
     elif client == "aiokafka":

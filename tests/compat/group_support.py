@@ -32,15 +32,15 @@ class Member:
 
     def __init__(  # noqa: PLR0917 - one process's whole command line
         self, workdir: Path, name: str, client: str, bootstrap: str, group: str, topic: str,
-        assignor: str, validate: bool = False,
+        assignor: str, validate: bool = False, instance: str | None = None,
     ) -> None:  # fmt: skip
         require(client)
         argv = [sys.executable, str(MEMBER_SCRIPT), client, bootstrap, group, topic, assignor]
         self.name = name
         self.client = client
-        self.process = ManagedProcess(
-            [*argv, *(["--validate"] if validate else [])], workdir / f"member-{name}.log"
-        )
+        argv += ["--validate"] if validate else []
+        argv += ["--instance", instance] if instance else []
+        self.process = ManagedProcess(argv, workdir / f"member-{name}.log")
 
     def start(self) -> Member:
         self.process.start()
@@ -63,6 +63,9 @@ class Member:
             if "assigned" in event:
                 latest = event["assigned"]
         return {(t, int(p)) for t, p in latest}
+
+    def revocations(self) -> int:
+        return sum(1 for e in self.events() if e.get("revoked"))
 
     def consumed(self) -> list[tuple[int, int]]:
         return [(int(p), int(o)) for e in self.events() for p, o in e.get("consumed", [])]

@@ -114,3 +114,31 @@ def test_cooperative_sticky_confluent_members_split_and_rebalance(
     assert a.assignment() <= before  # sticky: a kept what it still owns, gave some away
     b.kill()
     wait_for_split(members, partitions, timeout=30)
+
+
+def test_a_static_member_restarted_within_its_session_keeps_its_partitions_without_rebalance(
+    broker: KcliBroker, members: list[Member], tmp_path: Path
+) -> None:
+    topic = "split-static"
+    partitions = create_topic(broker, topic, 4)
+
+    def member(name: str, instance: str) -> Member:
+        m = Member(tmp_path, name, "confluent-kafka", broker.bootstrap, "g-static", topic,
+                   "range", instance=instance).start()  # fmt: skip
+        members.append(m)
+        return m
+
+    leader = member("leader", "i-leader")  # first in: the group's leader
+    wait_for_split(members, partitions, timeout=30, steady=0.5)
+    follower = member("follower", "i-follower")
+    wait_for_split(members, partitions, timeout=30)
+    owned = follower.assignment()
+    revoked = leader.revocations()
+
+    killed_at = time.monotonic()
+    follower.kill()
+    again = member("again", "i-follower")  # same group.instance.id, new process
+    wait_for_split(members, partitions, timeout=30, steady=1.0)
+    assert again.assignment() == owned
+    assert time.monotonic() - killed_at < SESSION_S + 1.0
+    assert leader.revocations() == revoked, "the other member saw a rebalance"
