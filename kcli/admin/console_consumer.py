@@ -156,6 +156,7 @@ class ConsoleConsumer:
     def __init__(self, config: Mapping[str, Any], opts: ConsumerOptions, group_given: bool):
         self.opts = opts
         self.group_given = group_given
+        self.group_id = str(config["group.id"])
         self.bootstrap = str(config["bootstrap.servers"])
         self.consumer = new_client("consumer", config)
 
@@ -196,9 +197,17 @@ class ConsoleConsumer:
             ]
         self.consumer.assign(assignment)
 
-    def run(self, emit: Callable[[ConsumedRecord], None], flush: Callable[[], None]) -> RunResult:
-        """Consume until --max-messages, --timeout-ms of silence, or a fatal error."""
+    def run(
+        self,
+        emit: Callable[[ConsumedRecord], None],
+        flush: Callable[[], None],
+        warn: Callable[[str], None] | None = None,
+        assignment_wait_s: float = 10.0,
+    ) -> RunResult:
+        """Consume until --max-messages, --timeout-ms of silence, or a fatal error. A group member
+        that still has no partitions after `assignment_wait_s` is told so once via `warn`."""
         result = RunResult()
+        check_assignment_at = time.monotonic() + assignment_wait_s if self.group_given else None
         limit = self.opts.max_messages
         idle_s = None if self.opts.timeout_ms is None else self.opts.timeout_ms / 1000
         last = time.monotonic()
@@ -220,6 +229,14 @@ class ConsoleConsumer:
                 result.count += 1
                 if limit is not None and result.count >= limit:
                     break
+            if check_assignment_at is not None and time.monotonic() >= check_assignment_at:
+                check_assignment_at = None
+                if not batch and not self.consumer.assignment() and warn is not None:
+                    warn(
+                        f"WARN group '{self.group_id}' has no partitions assigned after "
+                        f"{assignment_wait_s:g}s; the broker may not support consumer groups "
+                        "(leave out --group to read without one)"
+                    )
             if batch:
                 flush()
                 last = time.monotonic()

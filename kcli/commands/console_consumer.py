@@ -137,7 +137,9 @@ def command(
     status = ExitStatus.OK
     try:
         consumer.start(connect_timeout)
-        result = consumer.run(emit, out.flush)
+        result = consumer.run(
+            emit, out.flush, lambda line: click.echo(line, err=True), connect_timeout
+        )
         if result.error is not None:
             click.echo(
                 f"Error processing message, terminating consumer process: {result.error}",
