@@ -9,11 +9,14 @@ One ZooKeeper and one kcli broker for the module; each member is its own process
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from kcli.testing.broker import KcliBroker
@@ -142,3 +145,30 @@ def test_a_static_member_restarted_within_its_session_keeps_its_partitions_witho
     assert again.assignment() == owned
     assert time.monotonic() - killed_at < SESSION_S + 1.0
     assert leader.revocations() == revoked, "the other member saw a rebalance"
+
+
+def test_kcat_balanced_consumer_reads_everything_and_commits(broker: KcliBroker) -> None:
+    """kcat -G (librdkafka 2.0.2, the oldest client here: JoinGroup v0-5) joins, consumes
+    both partitions and commits its position on exit."""
+    kcat = shutil.which("kcat")
+    if kcat is None:
+        pytest.skip("kcat is not installed")
+    topic = "kcat-group"
+    create_topic(broker, topic, 2)
+    producer = Producer({"bootstrap.servers": broker.bootstrap})
+    for i in range(10):
+        producer.produce(topic, b"v%d" % i, partition=i % 2)
+    producer.flush(10)
+    done = subprocess.run(
+        [kcat, "-b", broker.bootstrap, "-G", "g-kcat", "-o", "beginning", "-e",
+         "-X", "auto.offset.reset=earliest", topic],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert sorted(done.stdout.split()) == sorted(f"v{i}" for i in range(10))
+    consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "g-kcat"})
+    try:
+        wanted = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
+        assert [tp.offset for tp in consumer.committed(wanted, 15)] == [5, 5]
+    finally:
+        consumer.close()
