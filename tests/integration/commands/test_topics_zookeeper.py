@@ -139,11 +139,15 @@ def test_alter_partitions_and_configs(kafka: Cluster, topic_name: str) -> None:
     parts = after["partitions"]
     assert isinstance(parts, dict) and sorted(parts, key=int) == ["0", "1", "2", "3", "4"]
     assert all(len(set(r)) == 2 for r in parts.values())
+    code, out, err = zk(kafka, "--alter", "--topic", topic_name, "--partitions", "6",
+                        "--replica-assignment", "0:1,0:1,0:1,0:1,0:1,2:1")  # fmt: skip
+    assert (code, out[-1], err) == (0, "Adding partitions succeeded!", [])
+    assert znode(kafka, f"/brokers/topics/{topic_name}")["partitions"]["5"] == [2, 1]  # type: ignore[index]
     code, _, err = zk(kafka, "--alter", "--topic", topic_name, "--partitions", "2")
     assert code == 1
     assert err == [
         f"{PREFIX}The number of partitions for a topic can only be increased. Topic {topic_name} "
-        "currently has 5 partitions, 2 would not be an increase."
+        "currently has 6 partitions, 2 would not be an increase."
     ]
     code, out, err = zk(kafka, "--alter", "--topic", topic_name, "--config",
                         "cleanup.policy=compact", "--config", "retention.ms=1000")  # fmt: skip
