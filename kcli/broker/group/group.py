@@ -47,6 +47,7 @@ class Group:
     static_members: dict[str, str] = field(default_factory=dict)  # instance id -> member id
     pending: dict[str, PendingMember] = field(default_factory=dict)
     offsets: dict[TopicPartitionKey, OffsetAndMetadata] = field(default_factory=dict)
+    pending_offsets: dict[TopicPartitionKey, int] = field(default_factory=dict)  # in flight
     state_timestamp_ms: int = -1
     join: JoinDeadline | None = None
     new_member_added: bool = False

@@ -110,23 +110,45 @@ class OffsetsMixin:
             om = OffsetAndMetadata(
                 given.offset, given.leader_epoch, given.metadata, now, given.expire_timestamp_ms
             )
-            group.offsets[(topic, partition)] = om
-            errors[(topic, partition)] = E.none
+            tp = (topic, partition)
+            group.pending_offsets[tp] = group.pending_offsets.get(tp, 0) + 1
+            errors[tp] = E.none
             result.records.append(_offset_record(group, topic, partition, om))
+            result.commits.append((group_id, tp, om))
         result.response = PartitionErrors(E.none, errors)
         return result
+
+    def complete_commits(
+        self, commits: list[tuple[str, TopicPartitionKey, OffsetAndMetadata]], success: bool
+    ) -> None:
+        """The OffsetCommit records of `commits` were appended (or failed): apply them, as
+        Kafka's onOffsetCommitAppend; a group deleted meanwhile keeps nothing."""
+        for group_id, tp, om in commits:
+            group = self.groups.get(group_id)
+            if group is None:
+                continue
+            left = group.pending_offsets.get(tp, 0) - 1
+            if left > 0:
+                group.pending_offsets[tp] = left
+            else:
+                group.pending_offsets.pop(tp, None)
+            if success and not group.is_(S.DEAD):
+                group.offsets[tp] = om
 
     def fetch_offsets(
         self, group_id: str, partitions: list[TopicPartitionKey] | None
     ) -> OffsetFetchResult:
         """Committed offsets of the partitions (all of the group's when None); partitions
-        without one answer None (the handler sends offset -1)."""
+        without one answer None (the handler sends offset -1). `unstable` names partitions
+        with a commit still being written (require_stable answers UNSTABLE_OFFSET_COMMIT)."""
         group = self.groups.get(group_id)
         if group is None or group.is_(S.DEAD):
             return OffsetFetchResult(E.none, dict.fromkeys(partitions or [], None))
+        pending = frozenset(group.pending_offsets)
         if partitions is None:
-            return OffsetFetchResult(E.none, dict(group.offsets))
-        return OffsetFetchResult(E.none, {tp: group.offsets.get(tp) for tp in partitions})
+            return OffsetFetchResult(E.none, dict(group.offsets), pending)
+        offsets = {tp: group.offsets.get(tp) for tp in partitions}
+        return OffsetFetchResult(E.none, offsets, pending & frozenset(partitions))
 
     # -- administration --------------------------------------------------------------------
 

@@ -81,6 +81,7 @@ class PartitionErrors:
 class OffsetFetchResult:
     error: ErrorCode
     offsets: dict[tuple[str, int], OffsetAndMetadata | None] = field(default_factory=dict)
+    unstable: frozenset[tuple[str, int]] = frozenset()  # commits in flight (require_stable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +99,16 @@ class GroupsResult:
 @dataclass(slots=True)
 class CoordinatorResult:
     """records: to append before anything is answered; response: the calling request's answer
-    (None while it is parked under its token); replies: answers to parked requests."""
+    (None while it is parked under its token); replies: answers to parked requests;
+    commits: offsets to apply (`complete_commits`) once the append succeeded."""
 
     records: list[Record] = field(default_factory=list)
     response: Any = None
     replies: list[tuple[Token, Any]] = field(default_factory=list)
+    # Offsets that take effect once `records` are committed (Kafka's pendingOffsetCommits).
+    commits: list[tuple[str, tuple[str, int], OffsetAndMetadata]] = field(default_factory=list)
 
     def extend(self, other: CoordinatorResult) -> None:
         self.records.extend(other.records)
         self.replies.extend(other.replies)
+        self.commits.extend(other.commits)

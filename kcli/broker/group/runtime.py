@@ -189,6 +189,8 @@ class GroupCoordinatorRuntime:
         failure: ErrorCode | None = None
         if result.records:
             failure = await self._append(result)
+        if result.commits:
+            self.coordinator.complete_commits(result.commits, failure is None)
         response = result.response
         if failure is not None and response is not None:
             response = _answer_with(response, failure)

@@ -1,9 +1,9 @@
 """OffsetFetch (9), v1-v8: a group's committed offsets.
 
 v1 names partitions; v2+ may ask for all (topics null) and has a top-level error; v5+ return
-the committed leader epoch; v7+ carry require_stable (nothing is ever pending here: offsets are
-applied before their records are acknowledged, and transactional commits do not exist yet);
-v8 asks for several groups at once. A partition without a commit answers offset -1.
+the committed leader epoch; v7+ carry require_stable: a partition whose commit is still being
+written answers UNSTABLE_OFFSET_COMMIT (the client retries) instead of the older offset; v8
+asks for several groups at once. A partition without a commit answers offset -1.
 """
 
 from __future__ import annotations
@@ -32,10 +32,15 @@ def fetch(ctx: RequestContext, group_id: str, topics: Any) -> OffsetFetchResult:
     return runtime.coordinator.fetch_offsets(group_id, wanted)
 
 
-def _topics(version: int, result: OffsetFetchResult, topic_cls: Any, part_cls: Any) -> Any:
+def _topics(
+    version: int, result: OffsetFetchResult, require_stable: bool, topic_cls: Any, part_cls: Any
+) -> Any:
     by_topic: dict[str, list[Any]] = {}
-    per_partition_error = result.error if version < 2 else ErrorCode.none
-    for (topic, index), om in result.offsets.items():
+    group_error = result.error if version < 2 else ErrorCode.none
+    for (topic, index), found in result.offsets.items():
+        om, error = found, group_error
+        if require_stable and (topic, index) in result.unstable:
+            om, error = None, ErrorCode.unstable_offset_commit
         by_topic.setdefault(topic, []).append(
             build(
                 part_cls,
@@ -43,7 +48,7 @@ def _topics(version: int, result: OffsetFetchResult, topic_cls: Any, part_cls: A
                 committed_offset=om.offset if om is not None else -1,
                 committed_leader_epoch=om.leader_epoch if om is not None else -1,
                 metadata=om.metadata if om is not None else "",
-                error_code=per_partition_error,
+                error_code=error,
             )
         )
     return tuple(topic_cls(name=n, partitions=tuple(ps)) for n, ps in by_topic.items())
@@ -59,8 +64,11 @@ async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> An
         groups = []
         for g in request.groups:
             result = fetch(ctx, g.group_id, g.topics)
+            stable = bool(request.require_stable)
             topics = (
-                () if result.error != ErrorCode.none else _topics(8, result, topic_cls, part_cls)
+                ()
+                if result.error != ErrorCode.none
+                else _topics(8, result, stable, topic_cls, part_cls)
             )
             groups.append(group_cls(group_id=g.group_id, topics=topics, error_code=result.error))
         return build(cls, throttle_time=NO_THROTTLE, groups=tuple(groups))
@@ -72,6 +80,8 @@ async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> An
     return build(
         cls,
         throttle_time=NO_THROTTLE,
-        topics=_topics(version, result, topic_cls, part_cls),
+        topics=_topics(
+            version, result, bool(getattr(request, "require_stable", False)), topic_cls, part_cls
+        ),
         error_code=result.error,
     )

@@ -36,6 +36,7 @@ class Driver:
 
     def _take(self, result: CoordinatorResult) -> Any:
         self.records.extend(result.records)
+        self.coordinator.complete_commits(result.commits, True)  # as if appended
         for token, reply in result.replies:
             self.replies[token] = reply
         return result.response

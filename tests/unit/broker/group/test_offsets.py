@@ -212,3 +212,24 @@ def test_describe_and_list() -> None:
     listed = {g.group_id: g.state for g in d.coordinator.list_groups()}
     assert listed == {"g": S.PREPARING_REBALANCE, "simple": S.EMPTY}
     assert [g.group_id for g in d.coordinator.list_groups([S.EMPTY])] == ["simple"]
+
+
+def test_offsets_take_effect_only_once_their_records_are_written() -> None:
+    d = Driver()
+    commit(d, "", -1, group="s", t_0=1)
+    coordinator = d.coordinator
+    wanted = {("t", 0): OffsetAndMetadata(2)}
+    pending = coordinator.commit_offsets(
+        "s", member_id="", instance_id=None, generation=-1, offsets=wanted, now=d.now
+    )
+    fetched = coordinator.fetch_offsets("s", [("t", 0)])
+    assert fetched.offsets[("t", 0)] is not None and fetched.offsets[("t", 0)].offset == 1
+    assert fetched.unstable == {("t", 0)}
+    coordinator.complete_commits(pending.commits, success=False)  # the append failed
+    fetched = coordinator.fetch_offsets("s", [("t", 0)])
+    assert fetched.offsets[("t", 0)].offset == 1 and not fetched.unstable  # type: ignore[union-attr]
+    again = coordinator.commit_offsets(
+        "s", member_id="", instance_id=None, generation=-1, offsets=wanted, now=d.now
+    )
+    coordinator.complete_commits(again.commits, success=True)
+    assert coordinator.fetch_offsets("s", None).offsets[("t", 0)].offset == 2  # type: ignore[union-attr]
