@@ -10,6 +10,7 @@ Failures are `AdminError(code, message)`; handlers turn them into per-topic erro
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -195,13 +196,14 @@ class AdminManager:
 
     async def wait_until(self, done: Callable[[], bool], timeout_ms: int) -> bool:
         """Until `done()` holds for the metadata cache (kept current by ZooKeeper watches and
-        UpdateMetadata), re-checked on each change of it, or until the timeout."""
-        deadline = self.clock.monotonic() + max(0, timeout_ms) / 1000
-        while not done():
-            left = deadline - self.clock.monotonic()
-            if left <= 0:
-                return False
-            await self.metadata.wait_for_change(left)
+        UpdateMetadata), re-checked on each change of it, or until the request's timeout (a
+        network timeout, so the event loop's clock)."""
+        try:
+            async with asyncio.timeout(max(0, timeout_ms) / 1000):
+                while not done():
+                    await self.metadata.wait_for_change()
+        except TimeoutError:
+            return done()
         return True
 
     # --- DeleteTopics -------------------------------------------------------------------------

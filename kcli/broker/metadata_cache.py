@@ -70,16 +70,12 @@ class MetadataCache:
             self._change.set()
             self._change = None
 
-    async def wait_for_change(self, timeout_s: float) -> bool:
-        """Until the cache next changes (True) or `timeout_s` passes (False); admin requests
-        use it to wait for the controller's work to show."""
+    async def wait_for_change(self) -> None:
+        """Until the cache next changes; admin requests wait (under their own timeout) for
+        the controller's work to show."""
         if self._change is None:
             self._change = asyncio.Event()
-        try:
-            await asyncio.wait_for(self._change.wait(), timeout_s)
-        except TimeoutError:
-            return False
-        return True
+        await self._change.wait()
 
     def set_controller(self, broker_id: int) -> None:
         if broker_id != self.controller_id:

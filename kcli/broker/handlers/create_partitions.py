@@ -43,14 +43,14 @@ async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> An
             outcome[topic.name] = (exc.code, exc.message)
             continue
         outcome[topic.name] = (ErrorCode.none, None)
-    if added and not request.validate_only:
+    wait_ms = 0 if request.validate_only else timeout_ms(request.timeout)  # <= 0: no wait
+    if added and wait_ms > 0:
         await admin.wait_until(
-            lambda: all(admin.partitions_live(t, ps) for t, ps in added.items()),
-            timeout_ms(request.timeout),
+            lambda: all(admin.partitions_live(t, ps) for t, ps in added.items()), wait_ms
         )
     results = []
     for name, (code, message) in outcome.items():
-        late = code == ErrorCode.none and not request.validate_only
+        late = code == ErrorCode.none and wait_ms > 0
         error = (
             ErrorCode.request_timed_out
             if late and not admin.partitions_live(name, added[name])

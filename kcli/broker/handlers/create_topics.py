@@ -5,7 +5,8 @@ configs, existing or queued-for-deletion topics, name collisions, replication fa
 live brokers. -1 partitions / replication factor take num.partitions /
 default.replication.factor (v4+). validate_only checks without writing. After writing, the
 response waits up to `timeout` until every new partition has a live leader in this broker's
-metadata, so clients can produce at once; topics still not ready then get REQUEST_TIMED_OUT.
+metadata, so clients can produce at once; topics still not ready then get REQUEST_TIMED_OUT
+(a timeout <= 0 answers at once, as Kafka).
 v5+ echoes partitions, replication factor and the topic's configs.
 """
 
@@ -46,10 +47,9 @@ async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> An
             continue
         outcome[topic.name] = await _create(admin, topic, request.validate_only)
     created = [t.name for t in outcome.values() if isinstance(t, NewTopic)]
-    if created and not request.validate_only:
-        await admin.wait_until(
-            lambda: all(admin.partitions_live(n) for n in created), timeout_ms(request.timeout)
-        )
+    wait_ms = 0 if request.validate_only else timeout_ms(request.timeout)  # <= 0: no wait
+    if created and wait_ms > 0:
+        await admin.wait_until(lambda: all(admin.partitions_live(n) for n in created), wait_ms)
     results = []
     for name, result in outcome.items():
         if isinstance(result, AdminError):
@@ -67,7 +67,7 @@ async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> An
             )
             continue
         error = ErrorCode.none
-        if not request.validate_only and not admin.partitions_live(name):
+        if wait_ms > 0 and not admin.partitions_live(name):
             error = ErrorCode.request_timed_out
         configs = (
             ()

@@ -59,15 +59,13 @@ async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> An
         info = cache.topics.get(name)
         outcome.append((name, info.topic_id if info else topic_id, ErrorCode.none, None))
     pending = [o[0] for o in outcome if o[2] == ErrorCode.none]
-    if pending:
-        await admin.wait_until(
-            lambda: not any(n in cache.topics for n in pending), timeout_ms(request.timeout)
-        )
+    wait_ms = timeout_ms(request.timeout)  # <= 0: answer at once, as Kafka
+    if pending and wait_ms > 0:
+        await admin.wait_until(lambda: not any(n in cache.topics for n in pending), wait_ms)
     results = []
     for name, topic_id, code, message in outcome:
-        error = (
-            ErrorCode.request_timed_out if code == ErrorCode.none and name in cache.topics else code
-        )
+        late = code == ErrorCode.none and wait_ms > 0 and name in cache.topics
+        error = ErrorCode.request_timed_out if late else code
         results.append(
             build(result_cls, name=name, topic_id=topic_id, error_code=error, error_message=message)
         )
