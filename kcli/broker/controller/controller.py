@@ -31,6 +31,7 @@ from kcli.broker.controller.events import (
     Reconnected,
     Startup,
     TopicChange,
+    TopicConfigChange,
     TopicDeletion,
     event_for,
 )
@@ -159,6 +160,8 @@ class KafkaController:
             await topic_deletion.on_deletion_request(self)
         elif isinstance(event, IsrChangeNotification):
             await self._on_isr_change()
+        elif isinstance(event, TopicConfigChange):
+            await self._online_partitions(self.ctx.partitions())
         elif isinstance(event, Reconnected):
             await self._on_broker_change()
             await self._on_topic_change()

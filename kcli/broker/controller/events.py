@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from kcli.broker.controller.zk import ZkEvent
 from kcli.broker.controller.znodes import (
     BrokerIdsZNode,
+    ConfigEntityChangeNotificationZNode,
     DeleteTopicsZNode,
     IsrChangeNotificationZNode,
     TopicsZNode,
@@ -59,6 +60,12 @@ class IsrChangeNotification(ControllerEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class TopicConfigChange(ControllerEvent):
+    """A config change notification: a topic may now allow unclean leader election, so
+    offline partitions are tried again (Kafka's TopicUncleanLeaderElectionEnable)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Reconnected(ControllerEvent):
     """The ZooKeeper connection came back: re-read everything, since a read that failed
     while it was down left its watch unset."""
@@ -77,6 +84,8 @@ def event_for(event: ZkEvent) -> ControllerEvent | None:
         return TopicDeletion()
     if path == IsrChangeNotificationZNode.path:
         return IsrChangeNotification()
+    if path == ConfigEntityChangeNotificationZNode.path:
+        return TopicConfigChange()
     prefix = TopicsZNode.path + "/"
     if path.startswith(prefix) and "/" not in path[len(prefix) :]:
         return PartitionModifications(path[len(prefix) :])
