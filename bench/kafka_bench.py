@@ -204,7 +204,8 @@ class Bench:
                         self.record(f"ack p99 {cfg}", peer, ack["p99_ms"])
                     print(f"[run {run + 1}] {cfg:>8} {peer.name:>5}: e2e p50 {e2e['p50_ms']} "
                           f"p99 {e2e['p99_ms']} ms, ack p50 {ack['p50_ms']} p99 {ack['p99_ms']} "
-                          f"ms, received {res['received']}/{res['sent']}", flush=True)  # fmt: skip
+                          f"ms, received {res['received']}/{res['sent']}{_stalls(res)}",
+                          flush=True)  # fmt: skip
 
     def small(self, run: int) -> None:
         a = self.args
@@ -265,6 +266,15 @@ def _cpu(res: Any) -> str:
     if not res or res.get("broker_cpu_s") is None:
         return "-"
     return f"{res['broker_cpu_s']:.2f} (user {res['broker_user_s']:.2f})"
+
+
+def _stalls(res: dict[str, Any]) -> str:
+    """The worst episodes of records over 10 ms: when, how many records, how slow."""
+    episodes = res.get("stalls") or []
+    if not episodes:
+        return ""
+    worst = ", ".join(f"{ms:g} ms at {at:g} s ({n} rec)" for at, n, ms in episodes[:3])
+    return f"; worst stalls: {worst}"
 
 
 def _problem(res: dict[str, Any]) -> str:

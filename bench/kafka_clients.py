@@ -264,6 +264,25 @@ def summary(values: array.array[int]) -> dict[str, Any]:
     }
 
 
+def stalls(samples: array.array[int], rate: float, over_ms: float = 10.0) -> list[list[float]]:
+    """Episodes of records slower than `over_ms`: [second of the run when it began, records,
+    worst ms], the 5 worst. One stall of the broker, the client or the machine shows up as
+    one episode of consecutive records, so a p99 made of a few stalls is told from a slow
+    broker (many short episodes)."""
+    episodes: list[list[float]] = []
+    last_seq = -10
+    for i in range(0, len(samples), 2):
+        seq, nanos = samples[i], samples[i + 1]
+        if nanos < over_ms * 1e6:
+            continue
+        if seq - last_seq > 5 or not episodes:
+            episodes.append([round(seq / rate, 2), 0, 0.0])
+        episodes[-1][1] += 1
+        episodes[-1][2] = max(episodes[-1][2], round(nanos / 1e6, 1))
+        last_seq = seq
+    return sorted(episodes, key=lambda e: -e[2])[:5]
+
+
 def latency_consumer(a: argparse.Namespace) -> int:
     """Consumer half of `latency`: assigned at the end offsets, says READY, times each record."""
     parent = os.getppid()
@@ -286,6 +305,7 @@ def latency_consumer(a: argparse.Namespace) -> int:
     consumer.poll(0.3)  # let the fetchers start before the first record is sent
     print("READY", flush=True)
     latencies: array.array[int] = array.array("q")
+    by_seq: array.array[int] = array.array("q")  # (seq, latency) pairs, for stalls()
     received = errors = 0
     deadline = time.monotonic() + a.timeout
     while received < a.total and time.monotonic() < deadline and os.getppid() == parent:
@@ -301,8 +321,10 @@ def latency_consumer(a: argparse.Namespace) -> int:
         received += 1
         if seq >= a.warmup_count:
             latencies.append(now - scheduled)
+            by_seq.extend((seq - a.warmup_count, now - scheduled))
     consumer.close()
-    emit({"received": received, "errors": errors, "e2e": summary(latencies)})
+    episodes = stalls(by_seq, a.rate)
+    emit({"received": received, "errors": errors, "e2e": summary(latencies), "stalls": episodes})
     return 0
 
 
@@ -324,6 +346,7 @@ def latency(a: argparse.Namespace) -> int:
         sys.executable, __file__, "latency-consumer", "--bootstrap", a.bootstrap,
         "--topic", a.topic, "--fetch-wait", str(a.fetch_wait), "--total", str(total),
         "--warmup-count", str(warmup_count), "--timeout", str(a.warmup + a.duration + 30),
+        "--rate", str(a.rate),
     ]  # fmt: skip
     proc = subprocess.Popen(consumer_argv, stdout=subprocess.PIPE, text=True)
     try:
@@ -387,6 +410,7 @@ def _latency_producer(
             "first_errors": errors[:3],
             "max_send_lag_ms": round(worst_lag / 1e6, 3),
             "e2e": result.get("e2e", summary(array.array("q"))),
+            "stalls": result.get("stalls", []),
             "ack": summary(acks),
         }
     )
@@ -413,7 +437,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("latency", "latency-consumer"):
         p = sub.choices[name]
         p.add_argument("--fetch-wait", type=int, default=500, help="fetch.wait.max.ms")
-    sub.choices["latency"].add_argument("--rate", type=float, default=1000)
+    for name in ("latency", "latency-consumer"):
+        sub.choices[name].add_argument("--rate", type=float, default=1000)
     sub.choices["latency"].add_argument("--duration", type=float, default=10)
     sub.choices["latency"].add_argument("--warmup", type=float, default=1)
     sub.choices["latency-consumer"].add_argument("--total", type=int, required=True)
