@@ -8,6 +8,7 @@ from kcli.broker.controller.events import (
     PartitionModifications,
     Reconnected,
     TopicChange,
+    TopicConfigChange,
     TopicDeletion,
     event_for,
 )
@@ -91,6 +92,7 @@ def test_watches_map_to_controller_events() -> None:
     assert event_for(ZkEvent("CHANGED", "/brokers/topics/t/partitions/0/state")) is None
     assert event_for(ZkEvent("SESSION", "LOST")) is None
     assert event_for(ZkEvent("SESSION", "CONNECTED")) == Reconnected()
+    assert event_for(ZkEvent("CHILD", "/config/changes")) == TopicConfigChange()
     assert event_for(ZkEvent("CHANGED", "/brokers/ids/1")) is None
 
 
