@@ -1,5 +1,5 @@
-"""What the group handlers share: the coordinator runtime, its ownership check, and small
-conversions (kio timedeltas to milliseconds, Kafka's client host string)."""
+"""What the group handlers share: the coordinator runtime, its ownership check, Kafka's
+client host string and the partition check of commits."""
 
 from __future__ import annotations
 
@@ -26,13 +26,6 @@ def runtime_or_error(
         return None, ErrorCode.coordinator_not_available
     error = runtime.ownership_error(group_id)
     return (runtime, error) if error == ErrorCode.none else (None, error)
-
-
-def millis(value: object) -> int:
-    """A kio duration field (timedelta) or plain int in milliseconds."""
-    if isinstance(value, timedelta):
-        return round(value.total_seconds() * 1000)
-    return int(value) if isinstance(value, int) else -1
 
 
 def client_host(ctx: RequestContext) -> str:

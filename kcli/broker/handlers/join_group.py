@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from kcli.broker.admin_manager import timeout_ms
 from kcli.broker.group.requests import JoinRequest
 from kcli.broker.group.results import JoinResponse
 from kcli.broker.handlers.base import RequestContext
-from kcli.broker.handlers.group_support import NO_THROTTLE, client_host, millis, runtime_or_error
+from kcli.broker.handlers.group_support import NO_THROTTLE, client_host, runtime_or_error
 from kcli.protocol.api_keys import ApiKey
 from kcli.protocol.messages import RequestHeader, build, nested, response_class
 
@@ -26,7 +27,7 @@ async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> An
     runtime, error = runtime_or_error(ctx, request.group_id)
     if runtime is None:
         return _encode(version, JoinResponse(error, member_id=request.member_id))
-    session_ms = millis(request.session_timeout)
+    session_ms = timeout_ms(request.session_timeout)
     req = JoinRequest(
         group_id=request.group_id,
         member_id=request.member_id,
@@ -34,7 +35,7 @@ async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> An
         protocol_type=request.protocol_type,
         protocols=[(p.name, bytes(p.metadata)) for p in request.protocols],
         session_timeout_ms=session_ms,
-        rebalance_timeout_ms=millis(request.rebalance_timeout) if version >= 1 else session_ms,
+        rebalance_timeout_ms=timeout_ms(request.rebalance_timeout) if version >= 1 else session_ms,
         client_id=header.client_id or "",
         client_host=client_host(ctx),
         require_known_member_id=version >= 4,

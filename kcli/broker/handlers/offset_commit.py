@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from kcli.broker.admin_manager import timeout_ms
 from kcli.broker.group.member import OffsetAndMetadata
 from kcli.broker.handlers.base import RequestContext
 from kcli.broker.handlers.group_support import (
     NO_THROTTLE,
-    millis,
     partition_exists,
     runtime_or_error,
 )
@@ -31,7 +31,7 @@ MAX_VERSION = 8
 
 async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> Any:
     version = header.api_version
-    retention_ms = millis(getattr(request, "retention_time", -1)) if version <= 4 else -1
+    retention_ms = timeout_ms(getattr(request, "retention_time", -1)) if version <= 4 else -1
     runtime, group_error = runtime_or_error(ctx, request.group_id)
     now = runtime.now() if runtime is not None else 0
     errors: dict[tuple[str, int], ErrorCode] = {}
