@@ -19,6 +19,7 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from kcli.broker.admin_manager import AdminError, AdminManager
@@ -255,9 +256,20 @@ class GroupCoordinatorRuntime:
 
     # -- leadership of __consumer_offsets partitions -----------------------------------------
 
+    def _adopt_partition_count(self) -> None:
+        """Kafka maps groups over the offsets topic's actual partition count once it exists
+        (offsets.topic.num.partitions only sizes its creation); adopted while no group is held."""
+        topic = self.metadata.topics.get(OFFSETS_TOPIC)
+        count = len(topic.assignment) if topic is not None else 0
+        config = self.coordinator.config
+        idle = not (self.coordinator.groups or self.loaded or self.loading)
+        if count and count != config.num_partitions and idle:
+            self.coordinator.config = replace(config, num_partitions=count)
+
     def on_leadership_change(self, tp: TopicPartition, is_leader: bool) -> None:
         if tp.topic != OFFSETS_TOPIC:
             return
+        self._adopt_partition_count()
         p = tp.partition
         if is_leader:
             if p in self.loaded or p in self.loading:
@@ -337,6 +349,7 @@ class GroupCoordinatorRuntime:
     def coordinator_for(self, group_id: str) -> tuple[ErrorCode, int]:
         """(error, leader broker id) of the group's partition; creates the offsets topic
         in the background the first time it is asked for."""
+        self._adopt_partition_count()
         topic = self.metadata.topics.get(OFFSETS_TOPIC)
         if topic is None:
             if not self._creating:

@@ -5,13 +5,14 @@ unload when leadership goes, replay of the partition's log when it comes back.""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 
 from kcli.broker.config import from_properties
 from kcli.broker.group.member import OffsetAndMetadata
-from kcli.broker.group.requests import JoinRequest, SyncRequest
+from kcli.broker.group.requests import JoinRequest, SyncRequest, partition_for
 from kcli.broker.group.runtime import OFFSETS_TOPIC, GroupCoordinatorRuntime
-from kcli.broker.metadata_cache import MetadataCache
+from kcli.broker.metadata_cache import MetadataCache, TopicInfo
 from kcli.broker.replica.manager import ReplicaManager
 from kcli.broker.replica.state import PartitionState
 from kcli.clock import SYSTEM_CLOCK
@@ -100,3 +101,24 @@ async def scenario(tmp_path: Path) -> None:
 
 def test_runtime_answers_after_append_and_reloads_on_leadership(tmp_path: Path) -> None:
     asyncio.run(scenario(tmp_path))
+
+
+def test_groups_map_over_the_offsets_topics_actual_partition_count(tmp_path: Path) -> None:
+    async def body() -> None:
+        logs = LogManager([tmp_path / "logs"], clock=SYSTEM_CLOCK)
+        logs.startup()
+        metadata = MetadataCache()
+        rm = ReplicaManager(0, logs, metadata, SYSTEM_CLOCK)
+        runtime = GroupCoordinatorRuntime(CONFIG, rm, metadata, None, SYSTEM_CLOCK)
+        try:
+            metadata.set_topic(
+                TopicInfo(OFFSETS_TOPIC, uuid.uuid4(), dict.fromkeys(range(7), (0,)))
+            )
+            runtime.coordinator_for("g")
+            assert runtime.partition_for("g") == partition_for("g", 7)
+        finally:
+            await runtime.stop()
+            rm.shutdown()
+            logs.shutdown()
+
+    asyncio.run(body())
