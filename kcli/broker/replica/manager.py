@@ -174,6 +174,8 @@ class ReplicaManager:
         out: dict[tuple[str, int], int] = {}
         for state in states:
             out[(state.topic, state.partition)] = self._apply_state(controller_id, state)
+        if self.fetcher_manager is not None:
+            await self.fetcher_manager.shutdown_idle_fetchers()
         return out
 
     def _apply_state(self, controller_id: int, state: PartitionState) -> int:
@@ -274,6 +276,8 @@ class ReplicaManager:
                     out[(topic, index)] = KAFKA_STORAGE_ERROR
                     continue
             out[(topic, index)] = NONE
+        if self.fetcher_manager is not None:
+            await self.fetcher_manager.shutdown_idle_fetchers()
         return out
 
     def update_topic_config(self, topic: str, overrides: Mapping[str, str]) -> bool:
