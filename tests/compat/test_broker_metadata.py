@@ -46,7 +46,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[KcliBrok
     broker: KcliBroker | None = None
     try:
         connect = f"{zookeeper.connect_string}/compat"
-        broker = KcliBroker(workdir, connect, 0).start()
+        # Without auto-creation an unknown topic is UNKNOWN_TOPIC_OR_PARTITION, not created.
+        broker = KcliBroker(
+            workdir, connect, 0, overrides={"auto.create.topics.enable": "false"}
+        ).start()
         zk = KazooClient(hosts=connect)
         zk.start(timeout=15)
         try:
