@@ -32,7 +32,7 @@ from confluent_kafka import KafkaError, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from kazoo.client import KazooClient
 
-from kcli.testing.broker import KcliBroker, bootstrap_servers, cluster
+from kcli.testing.broker import bootstrap_servers, cluster
 from kcli.testing.zookeeper import EmbeddedZooKeeper
 
 VALUE = b"x" * 100
@@ -71,12 +71,23 @@ def create(bootstrap: str, name: str, partitions: int, rf: int) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # leaders known to the client before timing starts
         md = producer.list_topics(name, timeout=5).topics.get(name)
-        if md is not None and md.error is None and len(md.partitions) == partitions and all(
-            p.leader >= 0 for p in md.partitions.values()
+        if (
+            md is not None
+            and md.error is None
+            and len(md.partitions) == partitions
+            and all(p.leader >= 0 for p in md.partitions.values())
         ):
-            return
+            break
         time.sleep(0.1)
-    raise TimeoutError(f"no leaders for {name}")
+    else:
+        raise TimeoutError(f"no leaders for {name}")
+    # One acknowledged record per partition first: followers have started fetching (a new
+    # leader's high watermark waits for every ISR member's first fetch).
+    warm = Producer({"bootstrap.servers": bootstrap, "acks": "all"})
+    for p in range(partitions):
+        warm.produce(name, VALUE, partition=p)
+    if warm.flush(30) != 0:
+        raise TimeoutError(f"warm-up records for {name} not acknowledged")
 
 
 def throughput(bootstrap: str, topic: str, count: int, acks: str) -> float:
