@@ -29,6 +29,7 @@ from kcli.broker.controller.metadata_sync import MetadataSync
 from kcli.broker.controller.producer_id_block import ZkProducerIdBlockStore
 from kcli.broker.controller.zk import ZkClient
 from kcli.broker.controller.znodes import BrokerRegistration
+from kcli.broker.controller_api import ControllerApiError
 from kcli.broker.group.runtime import GroupCoordinatorRuntime
 from kcli.broker.handlers import load_registry
 from kcli.broker.handlers.base import BrokerContext
@@ -40,6 +41,7 @@ from kcli.broker.replica.manager import ReplicaManager
 from kcli.broker.txn.producer_id_manager import ProducerIdManager
 from kcli.clock import SYSTEM_CLOCK, Clock
 from kcli.errors import TerseError
+from kcli.protocol.errors import ErrorCode
 from kcli.storage.manager import LogManager
 
 log = logging.getLogger("kafka.server.KafkaServer")
@@ -106,6 +108,7 @@ class KafkaServer:
             producer_ids=ProducerIdManager(self.broker_id, ZkProducerIdBlockStore(self.zk)),
         )
         context.admin = AdminManager(self.config, self.metadata, AdminZkClient(self.zk), self.clock)
+        context.controller_api = self
         if self.replica_manager is not None:  # loads __consumer_offsets partitions it leads
             self.group_coordinator = GroupCoordinatorRuntime(
                 self.config, self.replica_manager, self.metadata, context.admin, self.clock
@@ -252,6 +255,12 @@ class KafkaServer:
         if self.controller is not None:
             controller, self.controller = self.controller, None
             await controller.stop()
+
+    async def controlled_shutdown(self, broker_id: int, broker_epoch: int) -> list[tuple[str, int]]:
+        """ControllerApi: served only while this broker is the controller."""
+        if self.controller is None or not self.controller.active:
+            raise ControllerApiError(ErrorCode.not_controller)
+        return await self.controller.controlled_shutdown(broker_id, broker_epoch)
 
     def _on_topic_config(self, topic: str, overrides: Mapping[str, str]) -> None:
         """ZkConfigManager's callback: a topic's overrides changed in ZooKeeper."""

@@ -118,6 +118,7 @@ ADVERTISED_RANGES: dict[int, tuple[int, int]] = {
     ApiKey.LEADER_AND_ISR: (4, 4),
     ApiKey.STOP_REPLICA: (3, 3),
     ApiKey.UPDATE_METADATA: (6, 6),
+    ApiKey.CONTROLLED_SHUTDOWN: (3, 3),
 }
 
 

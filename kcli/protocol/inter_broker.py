@@ -20,6 +20,8 @@ v2, response header v1). Fields and order are Kafka's (LeaderAndIsrRequest.json 
                       live_brokers [id, endpoints [port, host, listener, security_protocol
                       i16], rack nullable]
         response      error_code
+    ControlledShutdown v3  broker_id i32, broker_epoch i64
+        response      error_code, remaining_partitions [topic_name, partition_index]
 """
 
 # No `from __future__ import annotations`: kio reads the field types at run time. Integer
@@ -42,6 +44,7 @@ from kcli.protocol.errors import InvalidRequest
 LEADER_AND_ISR_VERSION = 4
 STOP_REPLICA_VERSION = 3
 UPDATE_METADATA_VERSION = 6
+CONTROLLED_SHUTDOWN_VERSION = 3
 SECURITY_PROTOCOL_PLAINTEXT = 0  # Kafka's SecurityProtocol ids: PLAINTEXT 0, SSL 1, ...
 
 _I32 = {"kafka_type": "int32"}
@@ -258,6 +261,40 @@ class UpdateMetadataResponse:
     __api_key__: ClassVar[i16] = i16(6)
     __header_schema__: ClassVar[type[ResponseHeader]] = ResponseHeader
     error_code: ErrorCode = field(metadata=_ERR)
+
+
+# --- ControlledShutdown (7) ------------------------------------------------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ControlledShutdownRequest:
+    __type__: ClassVar = EntityType.request
+    __version__: ClassVar[i16] = i16(CONTROLLED_SHUTDOWN_VERSION)
+    __flexible__: ClassVar[bool] = True
+    __api_key__: ClassVar[i16] = i16(7)
+    __header_schema__: ClassVar[type[RequestHeader]] = RequestHeader
+    broker_id: int = field(metadata=_I32)
+    broker_epoch: int = field(metadata=_I64, default=-1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemainingPartition:
+    __type__: ClassVar = EntityType.nested
+    __version__: ClassVar[i16] = i16(CONTROLLED_SHUTDOWN_VERSION)
+    __flexible__: ClassVar[bool] = True
+    __api_key__: ClassVar[i16] = i16(7)
+    __header_schema__: ClassVar[type[ResponseHeader]] = ResponseHeader
+    topic_name: str = field(metadata=_STR)
+    partition_index: int = field(metadata=_I32)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ControlledShutdownResponse:
+    __type__: ClassVar = EntityType.response
+    __version__: ClassVar[i16] = i16(CONTROLLED_SHUTDOWN_VERSION)
+    __flexible__: ClassVar[bool] = True
+    __api_key__: ClassVar[i16] = i16(7)
+    __header_schema__: ClassVar[type[ResponseHeader]] = ResponseHeader
+    error_code: ErrorCode = field(metadata=_ERR)
+    remaining_partitions: tuple[RemainingPartition, ...]
 
 
 _READERS: dict[type[Any], Any] = {}

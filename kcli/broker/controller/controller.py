@@ -17,14 +17,16 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
-from kcli.broker.controller import request_batch, topic_deletion
+from kcli.broker.controller import controlled_shutdown, request_batch, topic_deletion
 from kcli.broker.controller.channel import ControllerChannelManager, TopicPartition
+from kcli.broker.controller.context import ControllerContext
 from kcli.broker.controller.events import (
     BrokerChange,
+    ControlledShutdown,
     ControllerEvent,
     IsrChangeNotification,
     PartitionModifications,
@@ -33,6 +35,7 @@ from kcli.broker.controller.events import (
     TopicChange,
     TopicConfigChange,
     TopicDeletion,
+    TopicDeletionStopped,
     event_for,
 )
 from kcli.broker.controller.kafka_zk_client import ControllerMovedError, KafkaZkClient
@@ -49,27 +52,6 @@ from kcli.broker.metadata_cache import MetadataCache, PartitionState
 log = logging.getLogger("kafka.controller.KafkaController")
 
 UPDATE_ATTEMPTS = 3
-
-
-class ControllerContext:
-    def __init__(self) -> None:
-        self.live_brokers: set[int] = set()
-        self.broker_epochs: dict[int, int] = {}  # czxid of /brokers/ids/<id>
-        self.assignments: dict[str, dict[int, tuple[int, ...]]] = {}
-        self.states: dict[TopicPartition, PartitionState] = {}
-        self.topics_to_delete: set[str] = set()
-
-    def partitions(self, topics: Iterable[str] | None = None) -> list[TopicPartition]:
-        names = sorted(self.assignments) if topics is None else sorted(topics)
-        return [(t, p) for t in names for p in sorted(self.assignments.get(t, {}))]
-
-    def replicas(self, tp: TopicPartition) -> tuple[int, ...]:
-        return self.assignments.get(tp[0], {}).get(tp[1], ())
-
-    def remove_topic(self, topic: str) -> None:
-        for p in self.assignments.pop(topic, {}):
-            self.states.pop((topic, p), None)
-        self.topics_to_delete.discard(topic)
 
 
 class KafkaController:
@@ -98,6 +80,7 @@ class KafkaController:
         self.ctx = ControllerContext()
         self._queue: asyncio.Queue[ControllerEvent | ZkEvent] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()  # request senders awaiting answers
 
     @property
     def ident(self) -> str:
@@ -115,8 +98,16 @@ class KafkaController:
         self._queue.put_nowait(Startup())
         self._task = asyncio.get_running_loop().create_task(self._run(), name="controller")
 
+    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        """Run `coro` beside the event task (cancelled when the controller stops)."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     async def stop(self) -> None:
         self.zk.unsubscribe(self._queue)
+        for task in list(self._background):
+            task.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -127,6 +118,12 @@ class KafkaController:
 
     def enqueue(self, event: ControllerEvent) -> None:
         self._queue.put_nowait(event)
+
+    async def controlled_shutdown(self, broker_id: int, broker_epoch: int) -> list[TopicPartition]:
+        """Queue a ControlledShutdown event and wait for the event task's answer."""
+        result: asyncio.Future[list[TopicPartition]] = asyncio.get_running_loop().create_future()
+        self.enqueue(ControlledShutdown(broker_id, broker_epoch, result))
+        return await result
 
     async def _run(self) -> None:
         while True:
@@ -158,8 +155,12 @@ class KafkaController:
             await self._on_partition_modifications(event.topic)
         elif isinstance(event, TopicDeletion):
             await topic_deletion.on_deletion_request(self)
+        elif isinstance(event, TopicDeletionStopped):
+            await topic_deletion.on_replicas_stopped(self, event)
         elif isinstance(event, IsrChangeNotification):
             await self._on_isr_change()
+        elif isinstance(event, ControlledShutdown):
+            await controlled_shutdown.process(self, event)
         elif isinstance(event, TopicConfigChange):
             await self._online_partitions(self.ctx.partitions())
         elif isinstance(event, Reconnected):
@@ -220,7 +221,7 @@ class KafkaController:
                 if initial is not None:
                     fresh.setdefault(tp[0], {})[tp[1]] = initial
             elif needs_election(state, self.ctx.live_brokers):
-                if await self._update_state(tp, functools.partial(self._elect_offline, tp)):
+                if await self.update_state(tp, functools.partial(self._elect_offline, tp)):
                     changed.append(tp)
             elif announce_all:
                 changed.append(tp)
@@ -233,7 +234,7 @@ class KafkaController:
         await request_batch.send_leader_and_isr(self, changed, new)
 
     def _initial_state(self, tp: TopicPartition) -> PartitionState | None:
-        state = initial_leader_and_isr(self.ctx.replicas(tp), self.ctx.live_brokers, self.epoch)
+        state = initial_leader_and_isr(self.ctx.replicas(tp), self.ctx.electable, self.epoch)
         if state is None:
             log.error("%s Controller failed to elect leader for new partition %s-%d: none of "
                       "its replicas %s is alive", self.ident, tp[0], tp[1],
@@ -247,14 +248,14 @@ class KafkaController:
             return None  # a fresher state already has a live leader
         unclean = await self._unclean_allowed(tp[0])
         elected = offline_leader_election(
-            self.ctx.replicas(tp), state, self.ctx.live_brokers, self.epoch, unclean
+            self.ctx.replicas(tp), state, self.ctx.electable, self.epoch, unclean
         )
         if elected is None:
             log.error("%s No live in-sync replica for partition %s-%d (ISR %s); it stays "
                       "offline", self.ident, tp[0], tp[1], list(state.isr))  # fmt: skip
         return elected
 
-    async def _update_state(
+    async def update_state(
         self,
         tp: TopicPartition,
         decide: Callable[[PartitionState], Awaitable[PartitionState | None]],
@@ -317,6 +318,7 @@ class KafkaController:
         dead = (self.ctx.live_brokers - current) | bounced
         for broker in dead:
             self.channel.remove_broker(broker)
+        self.ctx.shutting_down -= dead | new
         if not new and not dead:
             return
         log.info("%s Newly added brokers: %s, deleted brokers: %s, bounced brokers: %s, all "
@@ -343,7 +345,7 @@ class KafkaController:
         for tp in self.ctx.partitions():
             if tp[0] in self.ctx.topics_to_delete:
                 continue
-            if await self._update_state(tp, functools.partial(self._after_deaths, tp, dead)):
+            if await self.update_state(tp, functools.partial(self._after_deaths, tp, dead)):
                 changed.append(tp)
         return changed
 
@@ -353,7 +355,7 @@ class KafkaController:
         if state.leader in dead:
             unclean = await self._unclean_allowed(tp[0])
             elected = offline_leader_election(
-                self.ctx.replicas(tp), state, self.ctx.live_brokers, self.epoch, unclean
+                self.ctx.replicas(tp), state, self.ctx.electable, self.epoch, unclean
             )
             if elected is not None:
                 return elected

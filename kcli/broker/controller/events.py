@@ -6,7 +6,8 @@ controller's single task takes events off its queue one at a time and acts on th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
 from kcli.broker.controller.zk import ZkEvent
 from kcli.broker.controller.znodes import (
@@ -55,6 +56,14 @@ class TopicDeletion(ControllerEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class TopicDeletionStopped(ControllerEvent):
+    """Every replica of a topic being deleted answered StopReplica (`ok`: all succeeded)."""
+
+    topic: str
+    ok: bool
+
+
+@dataclass(frozen=True, slots=True)
 class IsrChangeNotification(ControllerEvent):
     """Children of /isr_change_notification: leaders changed ISRs in ZooKeeper themselves."""
 
@@ -63,6 +72,16 @@ class IsrChangeNotification(ControllerEvent):
 class TopicConfigChange(ControllerEvent):
     """A config change notification: a topic may now allow unclean leader election, so
     offline partitions are tried again (Kafka's TopicUncleanLeaderElectionEnable)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ControlledShutdown(ControllerEvent):
+    """A broker about to stop asks to have leadership moved off it; the answer (partitions it
+    still leads, or a ControllerApiError) goes to `result`."""
+
+    broker_id: int
+    broker_epoch: int
+    result: asyncio.Future[list[tuple[str, int]]] = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,6 +95,27 @@ def offline_leader_election(
     )  # fmt: skip
 
 
+def controlled_shutdown_leader_election(
+    replicas: Sequence[int],
+    current: PartitionState,
+    live: Collection[int],
+    shutting_down: Collection[int],
+    controller_epoch: int,
+) -> PartitionState | None:
+    """A new leader for a partition whose leader is shutting down (Kafka's
+    ControlledShutdownPartitionLeaderElectionStrategy): the first replica in assignment
+    order that is alive, in the ISR and not shutting down; the ISR loses the brokers shutting
+    down. None when there is no such replica (the partition stays with its leader)."""
+    candidates = [r for r in replicas if r in current.isr and r in live and r not in shutting_down]
+    if not candidates:
+        return None
+    return replace(
+        current, leader=candidates[0], leader_epoch=current.leader_epoch + 1,
+        isr=tuple(r for r in current.isr if r not in shutting_down),
+        controller_epoch=controller_epoch,
+    )  # fmt: skip
+
+
 def remove_replicas_from_isr(
     current: PartitionState, replicas: Collection[int], controller_epoch: int
 ) -> PartitionState:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from kcli.broker.admin_manager import AdminManager
 from kcli.broker.config import BrokerConfig
+from kcli.broker.controller_api import ControllerApi
 from kcli.broker.metadata_cache import MetadataCache
 from kcli.clock import Clock
 from kcli.protocol.messages import RequestHeader
@@ -77,6 +78,7 @@ class BrokerContext:
     replica_manager: ReplicaManager | None = None  # None only in handler unit tests
     producer_ids: ProducerIdManager | None = None
     admin: AdminManager | None = None  # topic/config administration; None in unit tests
+    controller_api: ControllerApi | None = None  # requests for the controller (if we are it)
     group_coordinator: GroupCoordinatorRuntime | None = None  # None in handler unit tests
 
 

@@ -12,7 +12,10 @@ import pytest
 from confluent_kafka.admin import NewTopic
 from kazoo.client import KazooClient
 
+from kcli.protocol import inter_broker as ib
+from kcli.protocol.errors import ErrorCode
 from kcli.testing.process import wait_until
+from tests.integration.broker import wire
 from tests.integration.broker.conftest import BrokerFactory, start_any_zookeeper
 from tests.integration.broker.test_topics_admin import admin, produce_and_read_back
 
@@ -76,3 +79,36 @@ def test_deletion_waits_for_a_stopped_replica(
     assert kazoo.exists("/brokers/topics/pair") is None  # deleted before the request znode
     wait_until(lambda: not (second.log_dir / "pair-0").exists(), 10, what="broker 1's log gone")
     assert not (first.log_dir / "pair-0").exists()
+
+
+def _controlled_shutdown(bootstrap: str, broker_id: int, epoch: int) -> Any:
+    request = ib.ControlledShutdownRequest(broker_id=broker_id, broker_epoch=epoch)
+    with wire.connect(bootstrap) as sock:
+        sock.sendall(wire.request_bytes(request, ib.CONTROLLED_SHUTDOWN_VERSION))
+        frame = wire.read_frame(sock)
+    return ib.decode(ib.ControlledShutdownResponse, frame, 5)  # correlation id + no tags
+
+
+def test_controlled_shutdown_moves_leadership_off_the_broker(
+    make_broker: BrokerFactory, kazoo: KazooClient
+) -> None:
+    first, second = make_broker(0), make_broker(1)  # broker 0 is the controller
+    client = admin(first)
+    cs = NewTopic("cs", num_partitions=2, replica_assignment=[[1, 0], [0, 1]])
+    client.create_topics([cs], request_timeout=15)["cs"].result()
+    epoch = kazoo.exists("/brokers/ids/1").czxid
+
+    assert _controlled_shutdown(second.bootstrap, 1, epoch).error_code == ErrorCode.not_controller
+    stale = _controlled_shutdown(first.bootstrap, 1, epoch - 1)
+    assert stale.error_code == ErrorCode.stale_broker_epoch
+    assert _controlled_shutdown(first.bootstrap, 7, -1).error_code == (
+        ErrorCode.broker_not_available
+    )
+    done = _controlled_shutdown(first.bootstrap, 1, epoch)
+    assert (done.error_code, done.remaining_partitions) == (ErrorCode.none, ())
+    led = json.loads(kazoo.get("/brokers/topics/cs/partitions/0/state")[0])
+    followed = json.loads(kazoo.get("/brokers/topics/cs/partitions/1/state")[0])
+    # (the ISR may grow back to [0, 1]: broker 1, still running, now follows and catches up)
+    assert (led["leader"], led["leader_epoch"]) == (0, 1)
+    assert (followed["leader"], followed["isr"], followed["leader_epoch"]) == (0, [0], 1)
+    produce_and_read_back(first, "cs", 0)

@@ -56,7 +56,12 @@ def test_round_trips_and_header_versions() -> None:
     error = ib.PartitionError(topic_name="t", partition_index=3, error_code=ErrorCode(3))
     answer = ib.StopReplicaResponse(error_code=ErrorCode.none, partition_errors=(error,))
     assert ib.decode(ib.StopReplicaResponse, encode_body(answer), 0) == answer
-    for key, version in ((4, 4), (5, 3), (6, 6)):
+    shutdown = ib.ControlledShutdownRequest(broker_id=2, broker_epoch=77)
+    assert encode_body(shutdown) == bytes.fromhex("00000002000000000000004d00")
+    still = ib.ControlledShutdownResponse(error_code=ErrorCode.none, remaining_partitions=(
+        ib.RemainingPartition(topic_name="t", partition_index=1),))  # fmt: skip
+    assert ib.decode(ib.ControlledShutdownResponse, encode_body(still), 0) == still
+    for key, version in ((4, 4), (5, 3), (6, 6), (7, 3)):
         assert is_flexible(key, version) and request_header_version(key, version) == 2
 
 

@@ -16,6 +16,7 @@ from kcli.broker.controller.partition_state_machine import (
     NO_LEADER,
     PartitionStatus,
     check_transition,
+    controlled_shutdown_leader_election,
     initial_leader_and_isr,
     needs_election,
     offline_leader_election,
@@ -118,3 +119,14 @@ def test_isr_change_notification_json() -> None:
         b'{"topic":"orders","partition":3}]}'
     )
     assert IsrChangeNotificationSequenceZNode.decode(data) == [("orders", 0), ("orders", 3)]
+
+
+def test_controlled_shutdown_election_skips_brokers_shutting_down() -> None:
+    current = PartitionState(leader=1, leader_epoch=2, isr=(1, 2, 0), controller_epoch=1)
+    moved = controlled_shutdown_leader_election((1, 2, 0), current, {0, 1, 2}, {1, 2}, 3)
+    assert moved is not None
+    assert (moved.leader, moved.isr, moved.leader_epoch, moved.controller_epoch) == (
+        0, (0,), 3, 3,
+    )  # fmt: skip
+    alone = PartitionState(leader=1, leader_epoch=2, isr=(1,), controller_epoch=1)
+    assert controlled_shutdown_leader_election((1, 0), alone, {0, 1}, {1}, 3) is None
