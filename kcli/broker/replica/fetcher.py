@@ -357,6 +357,7 @@ class ReplicaFetcherThread:
                     return
                 state.fetch_offset = partition.log_end_offset
             partition.update_follower_high_watermark(int(p.high_watermark))
+            partition.maybe_increment_log_start_offset(int(p.log_start_offset))
         elif code == ErrorCode.offset_out_of_range:
             await self._handle_out_of_range(tp, state, partition)
         else:

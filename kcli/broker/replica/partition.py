@@ -314,6 +314,14 @@ class Partition:
                     self.producer_state.load_batch(header)
         return info
 
+    def maybe_increment_log_start_offset(self, leader_log_start_offset: int) -> None:
+        """Follower: the leader's log start moved up (retention, DeleteRecords): follow it as
+        far as our own log reaches (Kafka's maybeIncrementLogStartOffset)."""
+        log = self.log
+        if log is not None and log.log_start_offset < leader_log_start_offset <= log.log_end_offset:
+            log.delete_records(leader_log_start_offset)
+            self.producer_state.truncate_head(log.log_start_offset)
+
     def update_follower_high_watermark(self, leader_high_watermark: int) -> None:
         """Follower: HW = min(leader's HW, own LEO), never backwards."""
         hw = min(leader_high_watermark, self.log_end_offset)

@@ -105,6 +105,7 @@ class InProcessFetcher(ReplicaFetcherThread):
             records = r.data.to_bytes() if r.data is not None and r.size else None
             parts.append(fetch_resp.PartitionData(
                 partition_index=fp.tp.partition, error_code=code, high_watermark=r.high_watermark,
+                    log_start_offset=r.log_start_offset,
                 aborted_transactions=None, records=records))  # fmt: skip
         return fetch_resp.FetchResponse(
             throttle_time=timedelta(0), error_code=ErrorCode.none, session_id=0,
@@ -208,6 +209,12 @@ def test_diverged_follower_truncates_then_copies_the_leader(
         # The leader learns the follower's LEO from the next fetch; its HW comes back with it.
         await fetcher._fetch(dict(fetcher.partitions))
         assert part(leader).high_watermark == 9 and part(follower).high_watermark == 9
+        # DeleteRecords on the leader: the follower's log start follows on the next fetch.
+        leader_log = part(leader).log
+        assert leader_log is not None
+        leader_log.delete_records(6)
+        await fetcher._fetch(dict(fetcher.partitions))
+        assert part(follower).log_start_offset == 6
 
     asyncio.run(scenario())
 
