@@ -5,7 +5,7 @@ _kcli() {
     prev="${COMP_WORDS[COMP_CWORD-1]}"
     sub="${COMP_WORDS[1]}"
     if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W "console-consumer console-producer dump-log server-start server-stop topics zookeeper-shell zookeeper-start zookeeper-stop --help --version -v" -- "$cur"))
+        COMPREPLY=($(compgen -W "console-consumer console-producer consumer-groups dump-log server-start server-stop topics zookeeper-shell zookeeper-start zookeeper-stop --help --version -v" -- "$cur"))
         return
     fi
     case "$sub" in
@@ -50,6 +50,22 @@ _kcli() {
                 --connect-timeout) COMPREPLY=($(compgen -f -- "$cur")); return;;
             esac
             COMPREPLY=($(compgen -W "--bootstrap-server --broker-list --topic --property --producer-property --producer.config --sync --compression-codec --request-required-acks --batch-size --timeout --message-send-max-retries --retry-backoff-ms --request-timeout-ms --metadata-expiry-ms --max-block-ms --max-memory-bytes --socket-buffer-size --connect-timeout --help -h" -- "$cur") $(compgen -f -- "$cur"));;
+        consumer-groups)
+            case "$prev" in
+                --bootstrap-server) COMPREPLY=($(compgen -f -- "$cur")); return;;
+                --command-config) COMPREPLY=($(compgen -f -- "$cur")); return;;
+                --group) COMPREPLY=($(compgen -f -- "$cur")); return;;
+                --topic) COMPREPLY=($(compgen -f -- "$cur")); return;;
+                --timeout) COMPREPLY=($(compgen -f -- "$cur")); return;;
+                --state) COMPREPLY=($(compgen -f -- "$cur")); return;;
+                --to-offset) COMPREPLY=($(compgen -f -- "$cur")); return;;
+                --shift-by) COMPREPLY=($(compgen -f -- "$cur")); return;;
+                --to-datetime) COMPREPLY=($(compgen -f -- "$cur")); return;;
+                --by-duration) COMPREPLY=($(compgen -f -- "$cur")); return;;
+                --from-file) COMPREPLY=($(compgen -f -- "$cur")); return;;
+                --format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return;;
+            esac
+            COMPREPLY=($(compgen -W "--list --describe --delete --reset-offsets --delete-offsets --bootstrap-server --command-config --group --all-groups --topic --all-topics --timeout --members --verbose --offsets --state --dry-run --execute --export --to-offset --to-earliest --to-latest --to-current --shift-by --to-datetime --by-duration --from-file --format --help -h" -- "$cur") $(compgen -f -- "$cur"));;
         dump-log)
             case "$prev" in
                 --files) COMPREPLY=($(compgen -f -- "$cur")); return;;

@@ -16,4 +16,5 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "topics": ("kcli.commands.topics", "Create, list, describe, alter and delete topics."),
     "console-producer": ("kcli.commands.console_producer", "Send lines from stdin as records."),
     "console-consumer": ("kcli.commands.console_consumer", "Print records from topics."),
+    "consumer-groups": ("kcli.commands.consumer_groups", "Describe, reset and delete groups."),
 }
