@@ -14,6 +14,8 @@ from typing import Any
 
 import kio.schema.fetch.v12.request as fetch_req
 import kio.schema.fetch.v12.response as fetch_resp_module
+import kio.schema.list_offsets.v4.request as lo_req
+import kio.schema.list_offsets.v4.response as lo_resp_module
 import kio.schema.offset_for_leader_epoch.v4.request as ofle_req
 import kio.schema.offset_for_leader_epoch.v4.response as ofle_resp_module
 import pytest
@@ -35,6 +37,7 @@ from kcli.storage.manager import LogManager
 
 fetch_resp: Any = fetch_resp_module  # kio's phantom int types are not worth casting here
 ofle_resp: Any = ofle_resp_module
+lo_resp: Any = lo_resp_module
 TP = TopicPartition("orders", 0)
 REPLICAS = (0, 1)
 
@@ -85,6 +88,19 @@ class InProcessFetcher(ReplicaFetcherThread):
         self.sent.append(request)
         if isinstance(request, ofle_req.OffsetForLeaderEpochRequest):
             return self._offsets_for_leader_epoch(request)
+        if isinstance(request, lo_req.ListOffsetsRequest):
+            [topic] = request.topics
+            [p] = topic.partitions
+            lg = self.leader.partition_or_error(TopicPartition(topic.name, p.partition_index)).log
+            assert lg is not None
+            offset = lg.log_end_offset if p.timestamp == -1 else lg.log_start_offset
+            answer = lo_resp.ListOffsetsPartitionResponse(
+                partition_index=p.partition_index, error_code=ErrorCode.none, timestamp=-1,
+                offset=offset, leader_epoch=-1)  # fmt: skip
+            return lo_resp.ListOffsetsResponse(
+                throttle_time=timedelta(0),
+                topics=(lo_resp.ListOffsetsTopicResponse(name=topic.name, partitions=(answer,)),),
+            )
         assert isinstance(request, fetch_req.FetchRequest)
         wanted = [
             FetchPartition(
@@ -255,5 +271,36 @@ def test_an_answer_for_a_replaced_state_is_ignored(
         fetcher.add_partition(TP, PartitionFetchState(2, 0))  # a LeaderAndIsr re-added it
         await fetcher._fetch(sent)
         assert part(follower).log_end_offset == 0
+
+    asyncio.run(scenario())
+
+
+def test_out_of_range_follower_resets_to_the_leaders_log(
+    pair: tuple[ReplicaManager, ReplicaManager],
+) -> None:
+    follower, leader = pair
+
+    async def scenario() -> None:
+        await leader.become_leader_or_follower(0, 1, [leads(1, 2, (1, 0))], {})
+        await leader.append_records(1000, 1, [(TP, BATCH)])
+        await follower.become_leader_or_follower(0, 1, [leads(1, 2, (1, 0))], {})
+        part(follower).append_as_follower(whole_log(leader) * 1)
+        lg = part(follower).log
+        assert lg is not None
+        lg.append(bytearray(BATCH))  # ahead of the leader (3 -> 6), as after an unclean election
+        fetcher = InProcessFetcher(leader, follower)
+        fetcher.add_partition(TP, PartitionFetchState(2, 6, truncating=False))
+        await fetcher._fetch(dict(fetcher.partitions))  # OFFSET_OUT_OF_RANGE -> leader's end
+        assert part(follower).log_end_offset == 3
+        assert whole_log(follower) == whole_log(leader)
+        # Behind the leader's log start: start over there.
+        await leader.append_records(1000, 1, [(TP, BATCH)])
+        await leader.append_records(1000, 1, [(TP, BATCH)])
+        leader_log = part(leader).log
+        assert leader_log is not None
+        leader_log.roll()
+        leader_log.delete_records(9)
+        await fetcher._fetch(dict(fetcher.partitions))
+        assert (part(follower).log_start_offset, part(follower).log_end_offset) == (9, 9)
 
     asyncio.run(scenario())
