@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kcli.admin.groups_model import GROUP_STATES
+from kcli.admin.groups_reset import parse_datetime_ms, parse_duration_ms
 from kcli.errors import TerseError
 
 ACTIONS = ("list", "describe", "delete", "reset-offsets", "delete-offsets")
@@ -169,6 +170,11 @@ class GroupCommandOptions:
             )
         if not (self.all_topics or self.topics or self.from_file is not None):
             raise UsageError("One of the reset scopes should be defined: --all-topics, --topic.")
+        # Kafka parses these only once connected; failing before connecting says the same.
+        if self.to_datetime is not None:
+            parse_datetime_ms(self.to_datetime)
+        if self.by_duration is not None:
+            parse_duration_ms(self.by_duration)
 
 
 def parse_topic_arg(arg: str) -> tuple[str, list[int] | None]:

@@ -249,6 +249,9 @@ def test_help_has_worked_examples(capsys: pytest.CaptureFixture[str]) -> None:
         (["--bootstrap-server", "x:1", "--reset-offsets", "--group", "g", "--all-topics",
           "--to-latest", "--to-earliest"],
          'Option "[to-earliest]" can\'t be used with option "[to-latest]"'),
+        (["--bootstrap-server", "x:1", "--reset-offsets", "--group", "g", "--all-topics",
+          "--by-duration", "1H"],
+         "Executing consumer group command failed due to Text cannot be parsed to a Duration"),
     ],
 )  # fmt: skip
 def test_usage_errors_are_one_line(
