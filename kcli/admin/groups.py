@@ -60,11 +60,13 @@ STATE_NAMES = {
 
 
 class GroupCommandError(TerseError):
-    """A failure of one call; `code` is the Kafka error code when the broker sent one."""
+    """A failure of one call, worded as Kafka's tool words it; `code` is the Kafka error code
+    when the broker sent one, `detail` the Java exception text alone."""
 
-    def __init__(self, message: str, code: int | None = None) -> None:
+    def __init__(self, message: str, code: int | None = None, detail: str | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.detail = detail or message
 
 
 @dataclass
@@ -116,7 +118,9 @@ class ConsumerGroupService:
             if is_connection_error(exc):
                 raise unreachable(self.bootstrap, self.timeout_s) from None
             code = kafka_error_code(exc)
-            raise GroupCommandError(kafka_error_text(exc), code) from None
+            text = kafka_error_text(exc)
+            java = error_string(code, text) if code is not None and code > 0 else text
+            raise GroupCommandError(FAILED + java, code, java) from None
         except TimeoutError:
             raise unreachable(self.bootstrap, self.timeout_s) from None
 
@@ -298,13 +302,11 @@ class ConsumerGroupService:
             group, [TopicPartition(t, p, o) for (t, p), o in sorted(offsets.items())]
         )
         futures = self.admin.alter_consumer_group_offsets([request], request_timeout=self.timeout_s)
-        try:
-            answer = self._result(futures[group])
-        except GroupCommandError as exc:
-            raise GroupCommandError(FAILED + _java_text(exc), exc.code) from None
+        answer = self._result(futures[group])
         for tp in answer.topic_partitions or []:
             if tp.error is not None:
-                raise GroupCommandError(FAILED + kafka_error_text(Exception(tp.error)))
+                code = int(tp.error.code())
+                raise GroupCommandError(FAILED + error_string(code, tp.error.str()), code)
 
     def delete(self, groups: list[str]) -> list[tuple[str, str | None]]:
         """DeleteGroups: (group, None) when deleted, else Kafka's `exception.toString`."""
@@ -317,7 +319,7 @@ class ConsumerGroupService:
                 self._result(futures[group])
                 results.append((group, None))
             except GroupCommandError as exc:
-                results.append((group, _java_text(exc)))
+                results.append((group, exc.detail))
         return results
 
     def delete_offsets(self, group: str, topics: list[str]) -> DeleteOffsetsResult:
@@ -358,7 +360,3 @@ class ConsumerGroupService:
     def close(self) -> None:
         """AdminClient has no close(); dropping it ends its threads."""
         self.admin = None
-
-
-def _java_text(exc: GroupCommandError) -> str:
-    return error_string(exc.code, exc.message) if exc.code is not None else exc.message
