@@ -192,7 +192,7 @@ class ConsumerGroupService:
 
     def log_offsets(self, partitions: set[TP] | list[TP], spec: str | int) -> dict[TP, int]:
         """ListOffsets per partition: "earliest", "latest" or a timestamp; failed ones left out."""
-        from confluent_kafka import KafkaException, TopicPartition
+        from confluent_kafka import TopicPartition
         from confluent_kafka.admin import OffsetSpec  # type: ignore[attr-defined]  # re-exported
 
         if not partitions:
@@ -210,8 +210,6 @@ class ConsumerGroupService:
             try:
                 found[(tp.topic, tp.partition)] = int(self._result(future).offset)
             except GroupCommandError:
-                continue
-            except KafkaException:
                 continue
         return found
 

@@ -251,6 +251,24 @@ def state_json(groups: list[GroupDescription]) -> list[dict[str, Any]]:
 # -- --reset-offsets, --delete, --delete-offsets ------------------------------------------------
 
 
+def reset_messages(results: list[GroupReset], stamp: str, notices_to_stdout: bool) -> Output:
+    """What Kafka says while planning: refusals, `Warn: ... is empty` notices (stdout), and
+    clamping warnings in tools-log4j's layout (`[stamp] WARN msg (logger)`, stderr)."""
+    output = Output()
+    for r in results:
+        if r.error:
+            output.error(r.error)
+        for notice in r.plan.notices:
+            if notices_to_stdout:
+                output.out()
+                output.out(notice)
+            else:
+                output.err(notice)
+        for warning in r.plan.warnings:
+            output.err(f"[{stamp}] WARN {warning} (kafka.admin.ConsumerGroupCommand$)")
+    return output
+
+
 def reset_lines(results: list[GroupReset]) -> list[str]:
     """printOffsetsToReset: fixed widths; the header whenever any group was considered."""
     if not results:

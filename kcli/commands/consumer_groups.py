@@ -210,22 +210,8 @@ def _reset(service: ConsumerGroupService, opts: GroupCommandOptions, json_out: b
     from kcli.commands import _consumer_groups_view as view
 
     results = service.reset(opts, int(time.time() * 1000))
-    failed = False
-    for r in results:
-        if r.error:
-            click.echo(f"Error: {r.error}", err=True)
-            failed = True
-        for notice in r.plan.notices:  # Kafka prints these on stdout, before the table
-            if not json_out and not opts.export:
-                click.echo()
-                click.echo(notice)
-            else:
-                click.echo(notice, err=True)
-        for warning in r.plan.warnings:  # Kafka's log4j WARN lines
-            click.echo(
-                f"[{error_timestamp()}] WARN {warning} (kafka.admin.ConsumerGroupCommand$)",
-                err=True,
-            )
+    # Kafka prints its "partition is empty" notices on stdout; not into CSV or JSON.
+    failed = _emit(view.reset_messages(results, error_timestamp(), not (json_out or opts.export)))
     if json_out:
         echo_json(view.reset_json(results))
     elif opts.export:

@@ -168,6 +168,23 @@ def test_reset_layout() -> None:
     }
 
 
+def test_reset_messages() -> None:
+    plan = ResetPlan({("t", 0): 5}, warnings=["New offset (9) is higher ..."],
+                     notices=["Warn: Partition 0 from topic t is empty. Falling back to latest "
+                              "known offset."])  # fmt: skip
+    results = [GroupReset("busy", error="Assignments can only be reset ..."), GroupReset("g", plan)]
+    output = view.reset_messages(results, "2024-05-01 09:00:00,000", notices_to_stdout=True)
+    assert output.failed
+    assert err_lines(output) == [
+        "Error: Assignments can only be reset ...",
+        "[2024-05-01 09:00:00,000] WARN New offset (9) is higher ... "
+        "(kafka.admin.ConsumerGroupCommand$)",
+    ]
+    assert out_lines(output) == ["", plan.notices[0]]
+    quiet = view.reset_messages(results, "x", notices_to_stdout=False)
+    assert out_lines(quiet) == [] and plan.notices[0] in err_lines(quiet)
+
+
 def test_delete_messages() -> None:
     ok = view.delete_output([("a", None), ("b", None)])
     assert out_lines(ok) == ["Deletion of requested consumer groups ('a', 'b') was successful."]
