@@ -27,7 +27,7 @@ API_VERSION = 0
 CLIENT_ID = b"kcli-consumer-groups"
 
 
-def _request(group: str, partitions: Iterable[TP], correlation_id: int) -> bytes:
+def offset_delete_request(group: str, partitions: Iterable[TP], correlation_id: int) -> bytes:
     cls = request_class(ApiKey.OFFSET_DELETE, API_VERSION)
     assert cls is not None
     module = sys.modules[cls.__module__]
@@ -68,7 +68,7 @@ def offset_delete(
     """(top-level error code, per-partition error codes) from the coordinator."""
     try:
         with socket.create_connection((host, port), timeout=timeout_s) as sock:
-            sock.sendall(_request(group, partitions, 1))
+            sock.sendall(offset_delete_request(group, partitions, 1))
             (size,) = struct.unpack(">i", _recv_exactly(sock, 4))
             frame = _recv_exactly(sock, size)
     except OSError as exc:
