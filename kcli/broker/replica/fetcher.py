@@ -5,10 +5,10 @@ follows from that leader. Each partition starts in "truncating": the fetcher ask
 (OffsetForLeaderEpoch v4, replica_id = own id) where the follower's latest epoch ends there and
 cuts its log to the largest common epoch (truncation.py); a log without epochs, or a leader
 that cannot answer, is cut to the high watermark. Then it fetches (Fetch v12, replica_id = own
-id, stateless: session epoch -1) from its log end offset: the leader long-polls up to
-replica.fetch.wait.max.ms and answers as soon as new data is appended, so a follower is one
-round trip behind the leader. Batches are appended with their offsets kept; the follower's
-high watermark = min(leader's, own log end offset).
+id, stateless: session epoch -1; body encoded by fetch_request.py) from its log end offset: the
+leader long-polls up to replica.fetch.wait.max.ms and answers as soon as new data is
+appended, so a follower is one round trip behind the leader. Batches are appended with their
+offsets kept; the follower's high watermark = min(leader's, own log end offset).
 
 A partition whose fetch fails (leadership moved, fenced epoch, a bad append) waits
 replica.fetch.backoff.ms; a failed connection delays the whole fetcher as long. The
@@ -22,7 +22,6 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import kio.schema.fetch.v12.request as fetch_req
@@ -34,6 +33,7 @@ import kio.schema.offset_for_leader_epoch.v4.response as ofle_resp
 
 from kcli.broker.metadata_cache import MetadataCache
 from kcli.broker.replica.broker_client import BrokerConnection
+from kcli.broker.replica.fetch_request import FetchPartitionRequest, encode_fetch_request
 from kcli.broker.replica.partition import Partition
 from kcli.broker.replica.truncation import offset_truncation_state
 from kcli.clock import Clock
@@ -188,10 +188,11 @@ class ReplicaFetcherThread:
             )
         return self._conn
 
-    async def _send(self, request: Any, response_cls: type[Any]) -> Any:
+    async def _send(self, request: Any, response_cls: type[Any], body: bytes | None = None) -> Any:
         conn = self._connection()
         try:
-            return await conn.request(request, response_cls, self.config.socket_timeout_ms / 1000)
+            timeout_s = self.config.socket_timeout_ms / 1000
+            return await conn.request(request, response_cls, timeout_s, body)
         except BaseException:
             self._conn = None  # re-resolve the endpoint: the leader may have restarted
             raise
@@ -287,42 +288,29 @@ class ReplicaFetcherThread:
 
     async def _fetch(self, states: dict[TopicPartition, PartitionFetchState]) -> None:
         sent = _Request()
-        by_topic: dict[str, list[fetch_req.FetchPartition]] = {}
+        by_topic: dict[str, list[FetchPartitionRequest]] = {}
         for tp, state in states.items():
             partition = self._current(tp, state)
             if partition is None:
                 continue
             sent.states[tp] = state
             by_topic.setdefault(tp.topic, []).append(
-                fetch_req.FetchPartition(
-                    partition=tp.partition,  # type: ignore[arg-type]
-                    current_leader_epoch=state.leader_epoch,  # type: ignore[arg-type]
-                    fetch_offset=state.fetch_offset,  # type: ignore[arg-type]
-                    last_fetched_epoch=-1,  # type: ignore[arg-type]  # we truncate by OffsetForLeaderEpoch
-                    log_start_offset=partition.log_start_offset,  # type: ignore[arg-type]
-                    partition_max_bytes=self.config.partition_max_bytes,  # type: ignore[arg-type]
-                )
+                FetchPartitionRequest(
+                    tp.partition,
+                    state.leader_epoch,
+                    state.fetch_offset,
+                    partition.log_start_offset,
+                    self.config.partition_max_bytes,
+                )  # last_fetched_epoch -1: we truncate by OffsetForLeaderEpoch
             )
         if not sent.states:
             return
         c = self.config
-        request = fetch_req.FetchRequest(
-            cluster_id=None,
-            replica_id=self.broker_id,  # type: ignore[arg-type]
-            max_wait=timedelta(milliseconds=c.max_wait_ms),  # type: ignore[arg-type]
-            min_bytes=c.min_bytes,  # type: ignore[arg-type]
-            max_bytes=c.response_max_bytes,  # type: ignore[arg-type]
-            isolation_level=0,  # type: ignore[arg-type]
-            session_id=0,  # type: ignore[arg-type]
-            session_epoch=-1,  # type: ignore[arg-type]  # no session: full requests
-            topics=tuple(
-                fetch_req.FetchTopic(topic=t, partitions=tuple(ps))  # type: ignore[arg-type]
-                for t, ps in by_topic.items()
-            ),
-            forgotten_topics_data=(),
-            rack_id="",
-        )
-        response = await self._send(request, fetch_resp.FetchResponse)
+        body = encode_fetch_request(
+            self.broker_id, c.max_wait_ms, c.min_bytes, c.response_max_bytes,
+            list(by_topic.items()),
+        )  # fmt: skip
+        response = await self._send(fetch_req.FetchRequest, fetch_resp.FetchResponse, body)
         if ErrorCode(response.error_code) != ErrorCode.none:
             log.warning("[%s]: Fetch from broker %d failed: %s", self.name, self.leader_id,
                         ErrorCode(response.error_code).name)  # fmt: skip

@@ -19,6 +19,7 @@ import kio.schema.list_offsets.v4.response as lo_resp_module
 import kio.schema.offset_for_leader_epoch.v4.request as ofle_req
 import kio.schema.offset_for_leader_epoch.v4.response as ofle_resp_module
 import pytest
+from kio.serial import entity_reader
 
 from kcli.broker.handlers.replica_errors import error_code
 from kcli.broker.metadata_cache import MetadataCache
@@ -84,7 +85,9 @@ class InProcessFetcher(ReplicaFetcherThread):
         self.leader = leader
         self.sent: list[Any] = []
 
-    async def _send(self, request: Any, response_cls: type[Any]) -> Any:
+    async def _send(self, request: Any, response_cls: type[Any], body: bytes | None = None) -> Any:
+        if body is not None:  # the hand-encoded Fetch: read back as the leader would
+            request, _ = entity_reader(request)(body, 0)
         self.sent.append(request)
         if isinstance(request, ofle_req.OffsetForLeaderEpochRequest):
             return self._offsets_for_leader_epoch(request)
@@ -304,3 +307,27 @@ def test_out_of_range_follower_resets_to_the_leaders_log(
         assert (part(follower).log_start_offset, part(follower).log_end_offset) == (9, 9)
 
     asyncio.run(scenario())
+
+
+def test_hand_encoded_fetch_request_matches_kio() -> None:
+    from kcli.broker.replica.fetch_request import FetchPartitionRequest, encode_fetch_request
+    from kcli.protocol.messages import encode_body
+
+    kio_request = fetch_req.FetchRequest(
+        cluster_id=None, replica_id=2, max_wait=timedelta(milliseconds=500), min_bytes=1,
+        max_bytes=10485760, isolation_level=0, session_id=0, session_epoch=-1,
+        topics=tuple(
+            fetch_req.FetchTopic(topic=name, partitions=tuple(
+                fetch_req.FetchPartition(partition=p, current_leader_epoch=7, fetch_offset=1 << 40,
+                                         last_fetched_epoch=-1, log_start_offset=3,
+                                         partition_max_bytes=1048576)
+                for p in parts))
+            for name, parts in (("orders", (0, 5)), ("x" * 200, (1,)))
+        ),
+        forgotten_topics_data=(), rack_id="",
+    )  # type: ignore[arg-type]  # fmt: skip
+    mine = encode_fetch_request(2, 500, 1, 10485760, [
+        (name, [FetchPartitionRequest(p, 7, 1 << 40, 3, 1048576) for p in parts])
+        for name, parts in (("orders", (0, 5)), ("x" * 200, (1,)))
+    ])  # fmt: skip
+    assert mine == encode_body(kio_request)
