@@ -1,11 +1,6 @@
-"""Replica assignment as ZooKeeper-mode Kafka computes it (`AdminUtils.assignReplicasToBrokers`,
-rack-unaware), and `--replica-assignment` parsing (`TopicCommand.parseReplicaAssignment`).
-
-The first replica of each partition is its preferred leader. Partition p's first replica is
-broker `(p + startIndex) % n` of the id-sorted broker list; followers sit at offsets
-`1 + (shift + j) % (n - 1)` from it, and the shift grows by one after every full round of n
-partitions so that followers spread too. Kafka draws startIndex and shift independently at
-random; tests pass `fixed_start_index` (used for both, as Kafka does) or a seeded `rng`.
+"""Replica assignment for the `--zookeeper` path (Kafka's `AdminUtils.assignReplicasToBrokers`,
+rack-unaware, shared with the broker through `kcli.protocol.assignment`) and
+`--replica-assignment` parsing (`TopicCommand.parseReplicaAssignment`).
 """
 
 from __future__ import annotations
@@ -14,6 +9,7 @@ import random
 from collections.abc import Sequence
 
 from kcli.errors import TerseError
+from kcli.protocol import assignment
 
 
 class AdminOperationError(TerseError):
@@ -29,39 +25,23 @@ def assign_replicas_to_brokers(
     start_partition_id: int = -1,
     rng: random.Random | None = None,
 ) -> dict[int, list[int]]:
-    """Partition id -> replica list (preferred leader first)."""
-    if n_partitions <= 0:
-        raise AdminOperationError("Number of partitions must be larger than 0.")
-    if replication_factor <= 0:
-        raise AdminOperationError("Replication factor must be larger than 0.")
-    if replication_factor > len(brokers):
-        raise AdminOperationError(
-            f"Replication factor: {replication_factor} larger than available brokers: "
-            f"{len(brokers)}."
-        )
-    ids = sorted(brokers)
-    n = len(ids)
-    draw = rng or random.Random()
-    start_index = fixed_start_index if fixed_start_index >= 0 else draw.randrange(n)
-    shift = fixed_start_index if fixed_start_index >= 0 else draw.randrange(n)
-    partition = max(0, start_partition_id)
-    result: dict[int, list[int]] = {}
-    for _ in range(n_partitions):
-        if partition > 0 and partition % n == 0:
-            shift += 1
-        first = (partition + start_index) % n
-        replicas = [ids[first]]
-        replicas.extend(
-            ids[_replica_index(first, shift, j, n)] for j in range(replication_factor - 1)
-        )
-        result[partition] = replicas
-        partition += 1
-    return result
+    """Partition id -> replica list (preferred leader first); Kafka's messages as one-line errors.
 
-
-def _replica_index(first: int, shift: int, j: int, n: int) -> int:
-    # 1 + ... never lands on offset 0, so a follower is never the leader's broker.
-    return (first + 1 + (shift + j) % (n - 1)) % n
+    The algorithm itself is the broker's (`kcli.protocol.assignment`), so `--zookeeper` and
+    CreateTopics place replicas identically.
+    """
+    try:
+        placed = assignment.assign_replicas_to_brokers(
+            brokers,
+            n_partitions,
+            replication_factor,
+            fixed_start_index=fixed_start_index,
+            start_partition_id=start_partition_id,
+            rng=rng,
+        )
+    except assignment.AssignmentError as exc:
+        raise AdminOperationError(str(exc)) from None
+    return {p: list(replicas) for p, replicas in placed.items()}
 
 
 def parse_replica_assignment(text: str) -> dict[int, list[int]]:
