@@ -39,8 +39,8 @@ async def send_leader_and_isr(
             leader=state.leader, leader_epoch=state.leader_epoch, isr=state.isr,
             zk_version=state.zk_version, replicas=replicas, is_new=tp in (new or set()),
         )  # fmt: skip
-        for broker in replicas:
-            if broker in c.ctx.live_brokers and only_to in (None, broker):
+        for broker in replicas:  # not to brokers shutting down (Kafka's isReplicaOnline)
+            if broker in c.ctx.electable and only_to in (None, broker):
                 by_broker.setdefault(broker, []).append(entry)
     for broker, states in sorted(by_broker.items()):
         configs = {t: await c.kzk.get_topic_config(t) for t in {s.topic for s in states}}
