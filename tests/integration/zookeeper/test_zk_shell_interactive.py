@@ -150,7 +150,11 @@ def test_command_completion_watch_close_and_keys(zk: Any, home: Path) -> None:
         prompt(child, 7)
         child.send("ls /half-typed")
         child.sendcontrol("c")  # Ctrl-C drops the line, not the shell
-        prompt(child, 7)
+        # A complete command after Ctrl-C syncs with the fresh prompt: the prompt text alone
+        # also appears in redraws while typing, so matching it could race ahead of Ctrl-C.
+        child.sendline("stat /zookeeper")
+        child.expect_exact("cZxid = ")
+        prompt(child, 8)
         child.sendcontrol("d")  # Ctrl-D on an empty line leaves
         child.expect(pexpect.EOF)
         child.close()
