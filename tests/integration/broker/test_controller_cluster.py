@@ -111,4 +111,10 @@ def test_controlled_shutdown_moves_leadership_off_the_broker(
     # (the ISR may grow back to [0, 1]: broker 1, still running, now follows and catches up)
     assert (led["leader"], led["leader_epoch"]) == (0, 1)
     assert (followed["leader"], followed["isr"], followed["leader_epoch"]) == (0, [0], 1)
-    produce_and_read_back(first, "cs", 0)
+    second.stop()  # now the broker goes: nothing it led needs an election any more
+
+    def led_by_0_alone() -> bool:
+        after = json.loads(kazoo.get("/brokers/topics/cs/partitions/0/state")[0])
+        return (after["leader"], after["isr"]) == (0, [0])
+
+    wait_until(led_by_0_alone, 10, what="cs-0 led by broker 0 alone")
