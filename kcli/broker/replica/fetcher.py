@@ -164,6 +164,10 @@ class ReplicaFetcherThread:
                     log.warning("[%s]: Error in fetch from broker %d: %r", self.name,
                                 self.leader_id, exc)  # fmt: skip
                 self._delay(self.partitions.values())
+            except Exception:  # one bad partition must not end replication (logged in full)
+                log.exception("[%s]: Unexpected error in fetch from broker %d", self.name,
+                              self.leader_id)  # fmt: skip
+                self._delay(ready.values())
 
     async def _idle(self, now: float) -> None:
         """Wait for a partition to be added or a delay to end."""
