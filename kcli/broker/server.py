@@ -18,6 +18,7 @@ from dataclasses import replace
 from kcli.broker import meta_properties
 from kcli.broker.admin_manager import AdminManager
 from kcli.broker.config import BrokerConfig, EndPoint
+from kcli.broker.controller import shutdown_request
 from kcli.broker.controller.admin_zk_client import AdminZkClient
 from kcli.broker.controller.broker_channel import BrokerRequestSender
 from kcli.broker.controller.channel import ControllerChannelManager
@@ -27,6 +28,7 @@ from kcli.broker.controller.isr_updates import ZkIsrUpdater
 from kcli.broker.controller.kafka_zk_client import ControllerElection, KafkaZkClient
 from kcli.broker.controller.metadata_sync import MetadataSync
 from kcli.broker.controller.producer_id_block import ZkProducerIdBlockStore
+from kcli.broker.controller.shutdown_request import ShutdownSettings
 from kcli.broker.controller.zk import ZkClient
 from kcli.broker.controller.znodes import BrokerRegistration
 from kcli.broker.controller_api import ControllerApiError
@@ -73,6 +75,7 @@ class KafkaServer:
         self.sync: MetadataSync | None = None
         self.advertised: tuple[EndPoint, ...] = config.advertised_listeners
         self.controller_epoch = -1
+        self.broker_epoch = -1  # czxid of /brokers/ids/<id>; -1 until registered
         self.log_manager: LogManager | None = None
         self.replica_manager: ReplicaManager | None = None
         self.log_tasks: LogTasks | None = None
@@ -212,7 +215,7 @@ class KafkaServer:
             rack=rack if isinstance(rack, str) and rack else None,
             timestamp_ms=self.clock.time_ms(),
         )
-        await self.kzk.register_broker(registration)
+        self.broker_epoch = await self.kzk.register_broker(registration)
 
     async def _elect(self) -> None:
         was_controller = self.metadata.controller_id == self.broker_id
@@ -262,6 +265,18 @@ class KafkaServer:
             raise ControllerApiError(ErrorCode.not_controller)
         return await self.controller.controlled_shutdown(broker_id, broker_epoch)
 
+    async def _controlled_shutdown(self) -> None:
+        """Ask the controller to move leadership off this broker before it stops."""
+        listener = self.config.values["inter.broker.listener.name"]
+        settings = ShutdownSettings(
+            max_retries=self.config.get_int("controlled.shutdown.max.retries"),
+            backoff_ms=self.config.get_int("controlled.shutdown.retry.backoff.ms"),
+            listener_name=listener if isinstance(listener, str) and listener else "PLAINTEXT",
+        )
+        await shutdown_request.controlled_shutdown(
+            self.broker_id, self.broker_epoch, self.metadata, settings, self.controlled_shutdown
+        )
+
     def _on_topic_config(self, topic: str, overrides: Mapping[str, str]) -> None:
         """ZkConfigManager's callback: a topic's overrides changed in ZooKeeper."""
         local = self.context.replica_manager if self.context is not None else None
@@ -274,6 +289,8 @@ class KafkaServer:
 
     async def shutdown(self) -> None:
         log.info("%s shutting down", self.ident)
+        if self.broker_epoch >= 0 and self.config.get_bool("controlled.shutdown.enable"):
+            await self._controlled_shutdown()
         if self.socket_server is not None:
             await self.socket_server.stop()
         if self.sync is not None:
