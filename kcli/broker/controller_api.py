@@ -23,3 +23,10 @@ class ControllerApi(Protocol):
         """Move leadership off a broker that is about to stop; the partitions it still leads
         (their other replicas could not take over). Raises ControllerApiError."""
         ...
+
+    async def elect_leaders(
+        self, election_type: int, partitions: list[tuple[str, int]] | None
+    ) -> dict[tuple[str, int], tuple[ErrorCode, str | None]]:
+        """ElectLeaders: 0 preferred, 1 unclean; partitions None means all. Each partition's
+        error code and message. Raises ControllerApiError (NOT_CONTROLLER)."""
+        ...

@@ -26,6 +26,7 @@ from kcli.broker.controller.config_change import ConfigChangeListener
 from kcli.broker.controller.controller import KafkaController
 from kcli.broker.controller.isr_updates import ZkIsrUpdater
 from kcli.broker.controller.kafka_zk_client import ControllerElection, KafkaZkClient
+from kcli.broker.controller.leader_election import RebalanceSettings
 from kcli.broker.controller.metadata_sync import MetadataSync
 from kcli.broker.controller.producer_id_block import ZkProducerIdBlockStore
 from kcli.broker.controller.shutdown_request import ShutdownSettings
@@ -242,6 +243,11 @@ class KafkaServer:
             unclean_leader_election=self.config.get_bool("unclean.leader.election.enable"),
             on_resign=self._elect,
             metadata=self.metadata,
+            rebalance=RebalanceSettings(
+                enable=self.config.get_bool("auto.leader.rebalance.enable"),
+                interval_s=self.config.get_int("leader.imbalance.check.interval.seconds"),
+                percentage=self.config.get_int("leader.imbalance.per.broker.percentage"),
+            ),
         )
         self.controller.start(election.epoch, election.epoch_zk_version)
 
@@ -264,6 +270,14 @@ class KafkaServer:
         if self.controller is None or not self.controller.active:
             raise ControllerApiError(ErrorCode.not_controller)
         return await self.controller.controlled_shutdown(broker_id, broker_epoch)
+
+    async def elect_leaders(
+        self, election_type: int, partitions: list[tuple[str, int]] | None
+    ) -> dict[tuple[str, int], tuple[ErrorCode, str | None]]:
+        """ControllerApi: served only while this broker is the controller."""
+        if self.controller is None or not self.controller.active:
+            raise ControllerApiError(ErrorCode.not_controller)
+        return await self.controller.elect_leaders(election_type, partitions)
 
     async def _controlled_shutdown(self) -> None:
         """Ask the controller to move leadership off this broker before it stops."""

@@ -114,6 +114,7 @@ ADVERTISED_RANGES: dict[int, tuple[int, int]] = {
     ApiKey.INCREMENTAL_ALTER_CONFIGS: (0, 1),
     ApiKey.OFFSET_DELETE: (0, 0),
     ApiKey.DESCRIBE_CLUSTER: (0, 1),
+    ApiKey.ELECT_LEADERS: (0, 2),
     # Inter-broker (controller -> broker), one version each (kcli.protocol.inter_broker).
     ApiKey.LEADER_AND_ISR: (4, 4),
     ApiKey.STOP_REPLICA: (3, 3),

@@ -21,13 +21,20 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
-from kcli.broker.controller import controlled_shutdown, request_batch, topic_deletion
+from kcli.broker.controller import (
+    controlled_shutdown,
+    leader_election,
+    request_batch,
+    topic_deletion,
+)
 from kcli.broker.controller.channel import ControllerChannelManager, TopicPartition
 from kcli.broker.controller.context import ControllerContext
 from kcli.broker.controller.events import (
+    AutoLeaderRebalance,
     BrokerChange,
     ControlledShutdown,
     ControllerEvent,
+    ElectLeaders,
     IsrChangeNotification,
     PartitionModifications,
     Reconnected,
@@ -39,6 +46,7 @@ from kcli.broker.controller.events import (
     event_for,
 )
 from kcli.broker.controller.kafka_zk_client import ControllerMovedError, KafkaZkClient
+from kcli.broker.controller.leader_election import ElectionResults, RebalanceSettings
 from kcli.broker.controller.partition_state_machine import (
     initial_leader_and_isr,
     needs_election,
@@ -66,6 +74,7 @@ class KafkaController:
         unclean_leader_election: bool = False,
         on_resign: Callable[[], Coroutine[Any, Any, None]] | None = None,
         metadata: MetadataCache | None = None,
+        rebalance: RebalanceSettings | None = None,
     ) -> None:
         self.broker_id = broker_id
         self.zk = zk
@@ -75,6 +84,7 @@ class KafkaController:
         self.unclean_leader_election = unclean_leader_election
         self.on_resign = on_resign
         self.metadata = metadata
+        self.rebalance = rebalance or RebalanceSettings(enable=False)
         self.epoch = -1
         self.epoch_zk_version = -1
         self.ctx = ControllerContext()
@@ -97,6 +107,8 @@ class KafkaController:
         self.zk.subscribe(self._queue)
         self._queue.put_nowait(Startup())
         self._task = asyncio.get_running_loop().create_task(self._run(), name="controller")
+        if self.rebalance.enable:
+            self.spawn(leader_election.rebalance_timer(self), "auto-leader-rebalance")
 
     def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         """Run `coro` beside the event task (cancelled when the controller stops)."""
@@ -123,6 +135,14 @@ class KafkaController:
         """Queue a ControlledShutdown event and wait for the event task's answer."""
         result: asyncio.Future[list[TopicPartition]] = asyncio.get_running_loop().create_future()
         self.enqueue(ControlledShutdown(broker_id, broker_epoch, result))
+        return await result
+
+    async def elect_leaders(
+        self, election_type: int, partitions: list[TopicPartition] | None
+    ) -> ElectionResults:
+        """Queue an ElectLeaders event and wait for its per-partition results."""
+        result: asyncio.Future[ElectionResults] = asyncio.get_running_loop().create_future()
+        self.enqueue(ElectLeaders(election_type, partitions, result))
         return await result
 
     async def _run(self) -> None:
@@ -161,6 +181,10 @@ class KafkaController:
             await self._on_isr_change()
         elif isinstance(event, ControlledShutdown):
             await controlled_shutdown.process(self, event)
+        elif isinstance(event, ElectLeaders):
+            await leader_election.process(self, event)
+        elif isinstance(event, AutoLeaderRebalance):
+            await leader_election.auto_rebalance(self, event)
         elif isinstance(event, TopicConfigChange):
             await self._online_partitions(self.ctx.partitions())
         elif isinstance(event, Reconnected):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
 from kcli.broker.controller.zk import ZkEvent
 from kcli.broker.controller.znodes import (
@@ -82,6 +83,23 @@ class ControlledShutdown(ControllerEvent):
     broker_id: int
     broker_epoch: int
     result: asyncio.Future[list[tuple[str, int]]] = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ElectLeaders(ControllerEvent):
+    """ElectLeaders from an admin client: `election_type` 0 preferred, 1 unclean; partitions
+    None means all. The answer (TopicPartition -> (error, message)) goes to `result`."""
+
+    election_type: int
+    partitions: list[tuple[str, int]] | None
+    result: asyncio.Future[dict[tuple[str, int], tuple[Any, str | None]]] = field(
+        compare=False, repr=False
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AutoLeaderRebalance(ControllerEvent):
+    """The periodic imbalance check (auto.leader.rebalance.enable)."""
 
 
 @dataclass(frozen=True, slots=True)

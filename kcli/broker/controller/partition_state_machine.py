@@ -116,6 +116,51 @@ def controlled_shutdown_leader_election(
     )  # fmt: skip
 
 
+def preferred_replica_election(
+    replicas: Sequence[int],
+    current: PartitionState,
+    live: Collection[int],
+    controller_epoch: int,
+) -> PartitionState | None:
+    """The preferred replica (first in assignment order) as leader, if it is alive and in the
+    ISR (Kafka's PreferredReplicaPartitionLeaderElectionStrategy); the ISR is kept, the leader
+    epoch goes up. None when it cannot lead or already does."""
+    if not replicas:
+        return None
+    preferred = replicas[0]
+    if preferred == current.leader or preferred not in live or preferred not in current.isr:
+        return None
+    return replace(
+        current, leader=preferred, leader_epoch=current.leader_epoch + 1,
+        controller_epoch=controller_epoch,
+    )  # fmt: skip
+
+
+def imbalanced_partitions(
+    assignments: dict[str, dict[int, tuple[int, ...]]],
+    leaders: dict[tuple[str, int], int],
+    electable: Collection[int],
+    percentage: int,
+    skip_topics: Collection[str] = (),
+) -> list[tuple[str, int]]:
+    """Kafka's checkAndTriggerAutoLeaderRebalance: for each preferred broker, the share of its
+    partitions led by someone else; over `percentage` %, those of them whose preferred broker
+    is alive (and not shutting down) are due a preferred election."""
+    by_preferred: dict[int, list[tuple[str, int]]] = {}
+    for topic, partitions in sorted(assignments.items()):
+        if topic in skip_topics:
+            continue
+        for p, replicas in sorted(partitions.items()):
+            if replicas:
+                by_preferred.setdefault(replicas[0], []).append((topic, p))
+    due: list[tuple[str, int]] = []
+    for broker, owned in sorted(by_preferred.items()):
+        elsewhere = [tp for tp in owned if leaders.get(tp, -1) != broker]
+        if len(elsewhere) / len(owned) > percentage / 100 and broker in electable:
+            due.extend(elsewhere)
+    return due
+
+
 def remove_replicas_from_isr(
     current: PartitionState, replicas: Collection[int], controller_epoch: int
 ) -> PartitionState:

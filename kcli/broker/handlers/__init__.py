@@ -24,6 +24,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "kcli.broker.handlers.stop_replica",
     "kcli.broker.handlers.update_metadata",
     "kcli.broker.handlers.controlled_shutdown",
+    "kcli.broker.handlers.elect_leaders",
     "kcli.broker.handlers.produce",
     "kcli.broker.handlers.fetch",
     "kcli.broker.handlers.list_offsets",
