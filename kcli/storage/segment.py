@@ -41,6 +41,7 @@ from kcli.protocol.batch import (
 from kcli.storage import files
 from kcli.storage.config import LogConfig
 from kcli.storage.index import OffsetIndex, TimeIndex
+from kcli.storage.recent_batches import RecentBatches
 
 _SCAN_CHUNK = 16 * 1024  # header scans read this much at a time
 _RECOVER_CHUNK = 1024 * 1024
@@ -138,6 +139,10 @@ class LogSegment:
         self.offset_of_max_timestamp = -1
         self._rolling_based_ts: int | None = None
         self._next_offset: int | None = None if self._size else base_offset
+        # positions of the latest appends (translate_offset's fast path); an existing file's
+        # tail is learnt from the first append on (`_recent_ready`)
+        self._recent = RecentBatches()
+        self._recent_ready = False
         if self._size and self.time_index.entries:
             self.max_timestamp_so_far, self.offset_of_max_timestamp = self.time_index.last_entry()
         self._refresh_room()
@@ -254,6 +259,8 @@ class LogSegment:
         `batches` gives (last offset, max timestamp, size) of each batch, in order.
         """
         position = self._size
+        if not self._recent_ready:
+            self._start_recent()
         total = len(data)
         written = os.pwrite(self.fd, data, position)
         while written < total:  # regular files rarely write short, but the API allows it
@@ -262,7 +269,9 @@ class LogSegment:
             self._rolling_based_ts = batches[0][1]
         interval = self.index_interval_bytes
         since = self._bytes_since_index_entry
+        recent = self._recent
         for last_offset, max_timestamp, size in batches:
+            recent.add(last_offset, position)
             if max_timestamp > self.max_timestamp_so_far:
                 self.max_timestamp_so_far, self.offset_of_max_timestamp = max_timestamp, last_offset
             if since > interval and not self.indexes_full:
@@ -278,10 +287,13 @@ class LogSegment:
     def append_one(self, data: memoryview, last_offset: int, max_timestamp: int) -> None:
         """`append` for exactly one batch (the produce fast path)."""
         position = self._size
+        if not self._recent_ready:
+            self._start_recent()
         total = len(data)
         written = os.pwrite(self.fd, data, position)
         while written < total:
             written += os.pwrite(self.fd, data[written:], position + written)
+        self._recent.add(last_offset, position)
         if position == 0 and self._rolling_based_ts is None:
             self._rolling_based_ts = max_timestamp
         if max_timestamp > self.max_timestamp_so_far:
@@ -293,6 +305,15 @@ class LogSegment:
             self._bytes_since_index_entry += total
         self._size = position + total
         self._next_offset = last_offset + 1
+
+    def _start_recent(self) -> None:
+        """Begin remembering appends: everything already here ends at next_offset() - 1."""
+        self._recent.reset(self.next_offset() - 1)
+        self._recent_ready = True
+
+    def _forget_recent(self) -> None:
+        self._recent.reset(None)
+        self._recent_ready = False
 
     def _add_index_entry(self, last_offset: int, position: int) -> None:
         """One offset index entry, and a time index entry if the max timestamp grew."""
@@ -351,6 +372,15 @@ class LogSegment:
         If nothing is found from the hint (a damaged index pointing into a batch), the scan is
         repeated from `starting_position`: a bad index costs time, never data.
         """
+        if starting_position == 0:
+            known = self._recent.lookup(offset)  # the tail: no scan
+            if known is not None:
+                if known < 0:
+                    return None
+                try:
+                    return BatchPosition(known, parse_header(os.pread(self.fd, HEADER_SIZE, known)))
+                except CorruptBatchError:
+                    pass  # the file changed under us: scan as below
         hint = max(self.offset_index.lookup(offset).position, starting_position)
         for start in (hint, starting_position) if hint > starting_position else (hint,):
             for found in self.iter_batches(start):
@@ -458,6 +488,7 @@ class LogSegment:
             os.ftruncate(self.fd, valid)
         self._size = valid
         self._next_offset = expected if valid else self.base_offset
+        self._forget_recent()
         self._refresh_room()
         return truncated
 
@@ -467,6 +498,7 @@ class LogSegment:
         if found is None:
             return 0
         removed = self._size - found.position
+        self._forget_recent()
         self.offset_index.truncate_to(offset)
         self.time_index.truncate_to(offset)
         os.ftruncate(self.fd, found.position)
@@ -503,6 +535,7 @@ class LogSegment:
             )
         self.offset_index.trim()
         self.time_index.trim()
+        self._forget_recent()  # no more appends; fetches here fall back to the index
 
     def flush(self) -> None:
         os.fsync(self.fd)
