@@ -5,7 +5,7 @@ _kcli() {
     prev="${COMP_WORDS[COMP_CWORD-1]}"
     sub="${COMP_WORDS[1]}"
     if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W "console-consumer console-producer consumer-groups dump-log server-start server-stop topics zookeeper-shell zookeeper-start zookeeper-stop --help --version -v" -- "$cur"))
+        COMPREPLY=($(compgen -W "console-consumer console-producer consumer-groups dump-log leader-election server-start server-stop topics zookeeper-shell zookeeper-start zookeeper-stop --help --version -v" -- "$cur"))
         return
     fi
     case "$sub" in
@@ -73,6 +73,18 @@ _kcli() {
                 --format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return;;
             esac
             COMPREPLY=($(compgen -W "--files --print-data-log --deep-iteration --offsets-decoder --verify-index-only --index-sanity-check --max-bytes --skip-record-metadata --format --help -h" -- "$cur") $(compgen -f -- "$cur"));;
+        leader-election)
+            case "$prev" in
+                --bootstrap-server) COMPREPLY=($(compgen -f -- "$cur")); return;;
+                --admin.config) COMPREPLY=($(compgen -f -- "$cur")); return;;
+                --election-type) COMPREPLY=($(compgen -f -- "$cur")); return;;
+                --topic) COMPREPLY=($(compgen -f -- "$cur")); return;;
+                --partition) COMPREPLY=($(compgen -f -- "$cur")); return;;
+                --path-to-json-file) COMPREPLY=($(compgen -f -- "$cur")); return;;
+                --timeout) COMPREPLY=($(compgen -f -- "$cur")); return;;
+                --format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return;;
+            esac
+            COMPREPLY=($(compgen -W "--bootstrap-server --admin.config --election-type --topic --partition --all-topic-partitions --path-to-json-file --timeout --format --help -h" -- "$cur") $(compgen -f -- "$cur"));;
         server-start)
             case "$prev" in
                 --override) COMPREPLY=($(compgen -f -- "$cur")); return;;

@@ -17,4 +17,5 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "console-producer": ("kcli.commands.console_producer", "Send lines from stdin as records."),
     "console-consumer": ("kcli.commands.console_consumer", "Print records from topics."),
     "consumer-groups": ("kcli.commands.consumer_groups", "Describe, reset and delete groups."),
+    "leader-election": ("kcli.commands.leader_election", "Elect preferred or unclean leaders."),
 }

@@ -64,7 +64,7 @@ async def shut_down(c: KafkaController, broker_id: int, broker_epoch: int) -> li
     followed: list[TopicPartition] = []
     for tp in hosted:
         decide = functools.partial(_away_from, c, tp, broker_id)
-        if await c.update_state(tp, decide):
+        if await c.update_state(tp, decide, fresh=True):  # ISR notifications lag
             moved.append(tp)
         state = c.ctx.states.get(tp)
         if state is not None and state.leader != broker_id:

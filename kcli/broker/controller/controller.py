@@ -283,10 +283,16 @@ class KafkaController:
         self,
         tp: TopicPartition,
         decide: Callable[[PartitionState], Awaitable[PartitionState | None]],
+        fresh: bool = False,
     ) -> bool:
         """Write `decide(current state)` with a conditional setData on the state znode. If a
         leader changed the znode meanwhile (BadVersion), re-read it and decide again, a few
-        times (Kafka retries the partitions whose update failed)."""
+        times (Kafka retries the partitions whose update failed). `fresh`: read the znode
+        first, for decisions that a lagging ISR notification could make wrongly refuse."""
+        if fresh and tp in self.ctx.states:
+            latest = await self.kzk.get_partition_state(*tp)
+            if latest is not None:
+                self.ctx.states[tp] = latest
         for _ in range(UPDATE_ATTEMPTS):
             current = self.ctx.states.get(tp)
             if current is None:
@@ -299,10 +305,10 @@ class KafkaController:
                     self.epoch_zk_version, tp[0], tp[1], replace(new, zk_version=current.zk_version)
                 )
             except BadVersion:
-                fresh = await self.kzk.get_partition_state(*tp)
-                if fresh is None:
+                reread = await self.kzk.get_partition_state(*tp)
+                if reread is None:
                     return False
-                self.ctx.states[tp] = fresh
+                self.ctx.states[tp] = reread
                 continue
             return True
         log.warning("%s Gave up updating the state of %s-%d: it kept changing", self.ident,

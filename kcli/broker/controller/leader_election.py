@@ -86,8 +86,11 @@ async def elect(
             electable.append(tp)
     changed: list[TopicPartition] = []
     for tp in electable:
+        # Leaders change ISRs in ZooKeeper themselves and tell the controller seconds later
+        # (the notification linger): decide on the znode as it is now, as Kafka's
+        # doElectLeaderForPartitions does.
         decide = functools.partial(_decide, c, election_type, tp)
-        if await c.update_state(tp, decide):
+        if await c.update_state(tp, decide, fresh=True):
             changed.append(tp)
             results[tp] = (ErrorCode.none, None)
         else:
