@@ -60,6 +60,9 @@ def producer_config(
         config["message.timeout.ms"] = config.pop("delivery.timeout.ms")
     config.setdefault("message.timeout.ms", DEFAULT_DELIVERY_TIMEOUT_MS)
     config.setdefault("client.id", "console-producer")
+    # Kafka's Java clients hash keys with murmur2; librdkafka's default (consistent_random,
+    # CRC32) would send the same key to a different partition than kafka-console-producer.sh.
+    config.setdefault("partitioner", "murmur2_random")
     for option, java_key, rd_key, default in OPTION_PROPERTIES:
         value = options.get(option)
         if java_key != rd_key and java_key in config:

@@ -89,6 +89,18 @@ def test_from_beginning_max_messages_partition_offset(kafka: Cluster, topic_name
     assert out == [] and err[-1] == "Processed a total of 0 messages"  # latest by default
 
 
+def test_keys_go_to_the_partition_kafkas_java_clients_choose(
+    kafka: Cluster, topic_name: str
+) -> None:
+    # murmur2(key) & 0x7fffffff % 13, as kafka-console-producer.sh partitions these keys.
+    create(kafka, topic_name, partitions=13)
+    produce(kafka, topic_name, "alice\t1\nbob\t2\ncarol\t3\n", "--property", "parse.key=true")
+    _, out, _ = consume(kafka, topic_name, "--from-beginning", "--max-messages", "3",
+                        "--property", "print.key=true", "--property", "print.partition=true",
+                        "--property", "print.value=false")  # fmt: skip
+    assert sorted(out) == ["Partition:0\tcarol", "Partition:4\tbob", "Partition:8\talice"]
+
+
 def test_include_regex_and_json(kafka: Cluster) -> None:
     for name in ("inc-a", "inc-b"):
         create(kafka, name)

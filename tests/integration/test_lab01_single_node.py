@@ -17,7 +17,7 @@ from kcli.testing.process import free_port
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-WALKTHROUGH = ROOT / "labs" / "01-single-broker" / "walkthrough.py"
+WALKTHROUGH = ROOT / "labs" / "01-single-node" / "walkthrough.py"
 
 
 def pid_alive(pid: int) -> bool:

@@ -1,8 +1,8 @@
 """Lab 1 walkthrough: one ZooKeeper, one broker, a 13-partition topic, console producer/consumer.
 
-    python labs/01-single-broker/walkthrough.py           # guided: pauses before every step
-    python labs/01-single-broker/walkthrough.py --auto    # unattended, checks every step
-    python labs/01-single-broker/walkthrough.py --auto --zk-port 12181 --broker-port 19092
+    python labs/01-single-node/walkthrough.py           # guided: pauses before every step
+    python labs/01-single-node/walkthrough.py --auto    # unattended, checks every step
+    python labs/01-single-node/walkthrough.py --auto --zk-port 12181 --broker-port 19092
 
 Ports also come from ZK_PORT / BROKER_PORT, or `--port zookeeper=N --port broker=N`;
 `--free-ports` picks free ones. See README.md in this folder for the story behind each step.
