@@ -75,6 +75,10 @@ async def controlled_shutdown(
                 return True
             log.info("[KafkaServer id=%d] Remaining partitions to move: %s", broker_id,
                      ",".join(f"{t}-{p}" for t, p in remaining))  # fmt: skip
+            if not any(_movable(metadata, broker_id, tp) for tp in remaining):
+                log.info("[KafkaServer id=%d] No other live in-sync replica can take them: "
+                         "stopping without further attempts", broker_id)  # fmt: skip
+                return False
         if attempt < attempts - 1:
             log.info("[KafkaServer id=%d] Retrying controlled shutdown after the previous "
                      "attempt failed...", broker_id)  # fmt: skip
@@ -82,6 +86,17 @@ async def controlled_shutdown(
     log.warning("[KafkaServer id=%d] Proceeding to do an unclean shutdown as all the controlled "
                 "shutdown attempts failed", broker_id)  # fmt: skip
     return False
+
+
+def _movable(metadata: MetadataCache, broker_id: int, tp: tuple[str, int]) -> bool:
+    """Another live broker is in the partition's ISR (as this broker last heard), so a later
+    attempt may succeed. (kcli's shortcut: Kafka retries regardless, which holds up the stop of
+    a broker that is the last in-sync replica by the whole retry budget.)"""
+    topic = metadata.topics.get(tp[0])
+    state = topic.states.get(tp[1]) if topic is not None else None
+    if state is None:
+        return True  # unknown: let Kafka's retries decide
+    return any(r != broker_id and r in metadata.brokers for r in state.isr)
 
 
 async def _ask(

@@ -57,7 +57,7 @@ def test_restarted_broker_leads_its_partitions_again(
 def test_controller_failover_elects_from_the_isr(
     make_broker: BrokerFactory, kazoo: KazooClient
 ) -> None:
-    first = make_broker(0)
+    first = make_broker(0, controlled_shutdown_enable="false")  # leaders move at failover
     second = make_broker(1)
     assert json.loads(kazoo.get("/controller")[0])["brokerid"] == 0
     new = NewTopic("ha", num_partitions=2, replica_assignment=[[0, 1], [1, 0]])
@@ -130,7 +130,7 @@ def test_leader_loss_with_no_live_isr_member(
     make_broker: BrokerFactory, kazoo: KazooClient, zk_connect: str, unclean: str
 ) -> None:
     first = make_broker(0)  # the controller
-    second = make_broker(1)
+    second = make_broker(1, controlled_shutdown_enable="false")  # nothing to move: stop at once
     client = admin(first)
     allowed = "true" if unclean == "true" else "false"
     lone = NewTopic("lone", num_partitions=1, replica_assignment=[[1, 0]],
