@@ -105,6 +105,7 @@ KEYS: tuple[ConfigKey, ...] = (
     ),
     _k("message.max.bytes", "INT", 1048588, 0),
     _k("socket.request.max.bytes", "INT", 104857600, 1),
+    _k("kcli.max.in.flight.requests.per.connection", "INT", 16, 1),  # network/socket_server.py
     _k("socket.send.buffer.bytes", "INT", 102400),
     _k("socket.receive.buffer.bytes", "INT", 102400),
     _k("connections.max.idle.ms", "LONG", 600000),

@@ -1,10 +1,31 @@
-"""One client connection: frames in, responses out, strictly in request order.
+"""One client connection: frames in, responses out, strictly in request order, pipelined.
 
-Reading runs ahead in `data_received` (frames queue up, reading pauses past a limit); one task
-per connection answers them one at a time, so responses leave in the order requests came,
-whatever a handler awaits (Kafka mutes a channel while a request is in flight; clients check
-correlation ids against the head of their queue). Writes honour transport flow control, and
-file regions go out with `loop.sendfile` (zero-copy where the OS allows).
+Kafka mutes a channel while one request is in flight. With acks=all a Produce waits a follower
+fetch round trip (over a millisecond here), so a client sending 1,000 requests/s on one
+connection would queue behind that wait. kcli keeps reading and starts later requests while
+earlier ones wait, under this ordering rule:
+
+* Requests start in arrival order, each in its own task, at most `max_in_flight` started and
+  not yet answered; past that, frames queue, and reading pauses once as many again are queued
+  (back-pressure through TCP).
+* Pipelined APIs (dispatch.PIPELINED: Produce, Fetch, ApiVersions, Metadata without topic
+  auto-creation) may start while earlier pipelined requests wait. Their state changes happen
+  before their first await (a Produce's appends, idempotent sequence checks included), and
+  tasks take their first step in creation order, so appends to a partition happen in request
+  order; what they wait for afterwards (the high watermark, new data) is pure waiting.
+* Every other request (group, offsets, admin, transactions, inter-broker) is sequential: it
+  starts only when nothing is in flight, and nothing starts until it is answered - exactly
+  Kafka's muting, so a group member's requests keep their semantics.
+* Responses leave strictly in request order (clients match correlation ids against the head of
+  their queue); a finished later request waits for the earlier ones. acks=0 sends nothing.
+* A frame that does not decode (or an acks=0 Produce that failed) stops the starting; what came
+  before is still answered, then the connection closes, as it would have sequentially.
+* When the peer goes away, pipelined requests still waiting are cancelled (nothing is lost:
+  their appends are done); a sequential one runs to its end, its answer dropped, as Kafka lets
+  a request of a closed channel finish. Broker shutdown cancels and awaits everything.
+
+Writes honour transport flow control, and file regions go out with `loop.sendfile`
+(zero-copy where the OS allows).
 """
 
 from __future__ import annotations
@@ -14,16 +35,28 @@ import collections
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 
 from kcli.broker.handlers.base import BrokerContext, FileRegion, RequestContext
-from kcli.broker.network.dispatch import Outgoing, process
+from kcli.broker.network.dispatch import Outgoing, Prepared, prepare, run
 from kcli.protocol.errors import KafkaProtocolError
 from kcli.protocol.frame import FrameDecoder
 
 log = logging.getLogger("kafka.network.Processor")
 
-MAX_QUEUED_FRAMES = 64  # read-ahead per connection before reading pauses
+# librdkafka's max.in.flight defaults to 5 (1,000,000 without idempotence); a little more
+# keeps a pipelining client's requests flowing while a few wait for replication
+MAX_IN_FLIGHT = 16
+
+Task = asyncio.Task[Outgoing | None]
+
+
+class _InFlight:
+    __slots__ = ("pipelined", "task")
+
+    def __init__(self, task: Task, pipelined: bool) -> None:
+        self.task = task
+        self.pipelined = pipelined
 
 
 class KafkaConnection(asyncio.Protocol):
@@ -33,27 +66,37 @@ class KafkaConnection(asyncio.Protocol):
         listener_name: str,
         max_request_size: int,
         on_close: Callable[[KafkaConnection], None] | None = None,
+        max_in_flight: int = MAX_IN_FLIGHT,
     ) -> None:
         self._on_close = on_close
         self._broker = broker
         self._listener_name = listener_name
+        self._max_in_flight = max(1, max_in_flight)
         self._decoder = FrameDecoder(max_request_size)
-        self._frames: collections.deque[bytes] = collections.deque()
-        self._wakeup = asyncio.Event()
+        self._frames: collections.deque[bytes] = collections.deque()  # received, not started
+        self._next: Prepared | None = None  # decoded head of _frames, waiting for its turn
+        self._in_flight: collections.deque[_InFlight] = collections.deque()  # request order
+        self._stop_reason: str | None = None  # close once what came before is answered
+        self._wakeup = asyncio.Event()  # for the writer: the head finished, or closing
         self._can_write = asyncio.Event()
         self._can_write.set()
         self._closed = False
         self._reading_paused = False
         self._transport: asyncio.Transport | None = None
         self._ctx: RequestContext | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None  # the writer
+
+    @property
+    def in_flight(self) -> int:
+        """Requests started and not yet answered."""
+        return len(self._in_flight)
 
     # --- asyncio.Protocol -------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)
         peer = transport.get_extra_info("peername") or ("?", 0)
         self._ctx = RequestContext(self._broker, self._listener_name, str(peer[0]), int(peer[1]))
-        self._task = asyncio.get_running_loop().create_task(self._serve())
+        self._task = asyncio.get_running_loop().create_task(self._write_loop())
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -61,10 +104,10 @@ class KafkaConnection(asyncio.Protocol):
         except KafkaProtocolError as exc:
             self._close(f"{exc}")
             return
-        if frames:
+        if frames and self._stop_reason is None:
             self._frames.extend(frames)
-            self._wakeup.set()
-            if len(self._frames) >= MAX_QUEUED_FRAMES and not self._reading_paused:
+            self._start_ready()
+            if len(self._frames) >= self._max_in_flight and not self._reading_paused:
                 self._reading_paused = True
                 assert self._transport is not None
                 self._transport.pause_reading()
@@ -76,6 +119,11 @@ class KafkaConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
+        self._frames.clear()
+        self._next = None
+        for entry in self._in_flight:
+            if entry.pipelined:  # pure waiting; a sequential request runs to its end
+                entry.task.cancel()
         self._wakeup.set()
         self._can_write.set()
         if self._on_close is not None:
@@ -87,30 +135,90 @@ class KafkaConnection(asyncio.Protocol):
     def resume_writing(self) -> None:
         self._can_write.set()
 
-    # --- request loop -----------------------------------------------------------------------
-    async def _serve(self) -> None:
-        assert self._ctx is not None
+    # --- starting requests --------------------------------------------------------------------
+    def _start_ready(self) -> None:
+        """Start every queued request the ordering rule allows now (synchronous)."""
+        ctx = self._ctx
+        assert ctx is not None
+        in_flight = self._in_flight
+        while not self._closed and self._stop_reason is None:
+            nxt = self._next
+            if nxt is None:
+                if not self._frames:
+                    break
+                try:
+                    nxt = self._next = prepare(ctx, self._frames.popleft())
+                except KafkaProtocolError as exc:
+                    self._stop(str(exc))
+                    break
+                except Exception as exc:  # a decoder bug costs this connection only
+                    log.exception("Unexpected error decoding a request from %s", self._peer())
+                    self._stop(repr(exc))
+                    break
+            if in_flight and (
+                len(in_flight) >= self._max_in_flight
+                or not nxt.pipelined
+                or not in_flight[-1].pipelined
+            ):
+                break
+            self._next = None
+            task = asyncio.get_running_loop().create_task(run(ctx, nxt))
+            task.add_done_callback(self._on_done)
+            in_flight.append(_InFlight(task, nxt.pipelined))
+        if (
+            self._reading_paused
+            and len(self._frames) < self._max_in_flight // 2 + 1
+            and not self._closed
+        ):
+            self._reading_paused = False
+            assert self._transport is not None
+            self._transport.resume_reading()
+
+    def _on_done(self, task: Task) -> None:
+        if not task.cancelled():
+            task.exception()  # retrieved here; the writer re-raises it in order
+        if self._closed or (self._in_flight and self._in_flight[0].task is task):
+            self._wakeup.set()
+
+    def _stop(self, reason: str) -> None:
+        """Start nothing more; close once the requests already started are answered."""
+        self._stop_reason = reason
+        self._frames.clear()
+        self._next = None
+        self._wakeup.set()
+
+    # --- writing responses, in request order --------------------------------------------------
+    async def _write_loop(self) -> None:
+        in_flight = self._in_flight
         while not self._closed:
-            if not self._frames:
+            if not in_flight or not in_flight[0].task.done():
+                if not in_flight and self._stop_reason is not None:
+                    self._close(self._stop_reason)
+                    return
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            frame = self._frames.popleft()
-            if self._reading_paused and len(self._frames) < MAX_QUEUED_FRAMES // 2:
-                self._reading_paused = False
-                assert self._transport is not None
-                self._transport.resume_reading()
+            task = in_flight[0].task
             try:
-                outgoing = await process(self._ctx, frame)
+                outgoing = task.result()
+            except asyncio.CancelledError:
+                return  # only when closing
             except KafkaProtocolError as exc:
                 self._close(str(exc))
                 return
-            except Exception as exc:  # a bug costs this connection, never the broker
-                log.exception("Unexpected error processing a request from %s", self._peer())
+            except Exception as exc:  # noqa: BLE001 - run() converts handler errors: a bug here
+                log.error("Unexpected error answering %s: %r", self._peer(), exc)
                 self._close(repr(exc))
                 return
-            if outgoing is not None and not self._closed:
-                await self._write(outgoing)
+            if outgoing is not None:
+                try:
+                    await self._write(outgoing)
+                except (ConnectionError, RuntimeError) as exc:  # the peer went away mid-write
+                    if not self._closed:
+                        self._close(repr(exc))
+                    return
+            in_flight.popleft()
+            self._start_ready()
 
     async def _write(self, outgoing: Outgoing) -> None:
         transport = self._transport
@@ -134,19 +242,23 @@ class KafkaConnection(asyncio.Protocol):
         self._closed = True
         self._wakeup.set()
         if self._transport is not None:
-            self._transport.abort()
+            self._transport.abort()  # connection_lost follows and cancels what still waits
 
     def _peer(self) -> str:
         ctx = self._ctx
         return f"/{ctx.client_host}:{ctx.client_port}" if ctx else "?"
 
     async def aclose(self) -> None:
-        """Stop serving: close the socket and wait for the request task to finish."""
+        """Stop serving: close the socket, cancel every request and wait for the tasks."""
         self._closed = True
         self._wakeup.set()
         if self._transport is not None:
             self._transport.close()
+        tasks: list[asyncio.Task[Any]] = [e.task for e in self._in_flight]
         if self._task is not None and self._task is not asyncio.current_task():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            tasks.append(self._task)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kcli.broker.handlers.api_versions import unsupported_version_response
-from kcli.broker.handlers.base import FileRegion, RawResponse, RequestContext
+from kcli.broker.handlers.base import FileRegion, Handler, RawResponse, RequestContext
 from kcli.protocol.api_keys import ApiKey, api_name
 from kcli.protocol.errors import InvalidRequest, KafkaProtocolError
 from kcli.protocol.frame import SIZE
@@ -51,8 +51,35 @@ def frame_response(correlation_id: int, response: Any) -> Outgoing:
     return Outgoing((SIZE.pack(len(head) + len(body)) + head + body,))
 
 
-async def process(ctx: RequestContext, frame: bytes) -> Outgoing | None:
-    """Answer one request; None means send nothing. Raises KafkaProtocolError to close."""
+# APIs that may start while earlier requests of the same connection still wait (see the
+# ordering rule in connection.py): their only state change, a Produce append, happens before
+# their first await, and what they wait for afterwards (replication, new data) is pure waiting,
+# so they may also be cancelled when the client goes away.
+PIPELINED = frozenset({ApiKey.PRODUCE, ApiKey.FETCH, ApiKey.METADATA, ApiKey.API_VERSIONS})
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A decoded request ready to run, or (`ready`) its answer already known."""
+
+    header: RequestHeader
+    handler: Handler | None
+    request: Any
+    ready: Outgoing | None = None
+
+    @property
+    def pipelined(self) -> bool:
+        # Metadata may create topics (auto-create): only the side-effect-free forms pipeline
+        if self.header.api_key == ApiKey.METADATA:
+            request = self.request
+            return not getattr(request, "topics", None) or not getattr(
+                request, "allow_auto_topic_creation", True
+            )
+        return self.header.api_key in PIPELINED
+
+
+def prepare(ctx: RequestContext, frame: bytes) -> Prepared:
+    """Decode one request frame (synchronous). Raises KafkaProtocolError to close."""
     header = decode_request_header(frame)
     handlers = ctx.broker.handlers
     handler = handlers.get(header.api_key)
@@ -60,7 +87,8 @@ async def process(ctx: RequestContext, frame: bytes) -> Outgoing | None:
         raise InvalidRequest(f"Unknown API key {header.api_key}")
     if not handler.min_version <= header.api_version <= handler.max_version:
         if header.api_key == ApiKey.API_VERSIONS:
-            return frame_response(header.correlation_id, unsupported_version_response(ctx))
+            ready = frame_response(header.correlation_id, unsupported_version_response(ctx))
+            return Prepared(header, None, None, ready)
         raise InvalidRequest(
             f"Received request api key {api_name(header.api_key)} with version "
             f"{header.api_version} which is not enabled"
@@ -71,8 +99,17 @@ async def process(ctx: RequestContext, frame: bytes) -> Outgoing | None:
         request = decode_request_body(header, frame)
     if request_log.isEnabledFor(logging.DEBUG):
         request_log.debug("Request %s from %s: %s", _describe(header), ctx.client_host, request)
+    return Prepared(header, handler, request)
+
+
+async def run(ctx: RequestContext, prepared: Prepared) -> Outgoing | None:
+    """Answer a prepared request; None means send nothing. Raises KafkaProtocolError to close.
+    Everything up to the handler's first await runs in the caller's step (no await before)."""
+    header, handler = prepared.header, prepared.handler
+    if handler is None:
+        return prepared.ready
     try:
-        response = await handler.handle(ctx, header, request)
+        response = await handler.handle(ctx, header, prepared.request)
     except KafkaProtocolError:
         raise
     except Exception as exc:
@@ -81,6 +118,11 @@ async def process(ctx: RequestContext, frame: bytes) -> Outgoing | None:
     if response is None:
         return None
     return frame_response(header.correlation_id, response)
+
+
+async def process(ctx: RequestContext, frame: bytes) -> Outgoing | None:
+    """Answer one request; None means send nothing. Raises KafkaProtocolError to close."""
+    return await run(ctx, prepare(ctx, frame))
 
 
 def _describe(header: RequestHeader) -> str:

@@ -8,10 +8,13 @@ import logging
 
 from kcli.broker.config import EndPoint
 from kcli.broker.handlers.base import BrokerContext
-from kcli.broker.network.connection import KafkaConnection
+from kcli.broker.network.connection import MAX_IN_FLIGHT, KafkaConnection
 from kcli.errors import TerseError
 
 log = logging.getLogger("kafka.network.SocketServer")
+
+# requests started and not yet answered per connection (kcli's own key; Kafka mutes instead)
+MAX_IN_FLIGHT_KEY = "kcli.max.in.flight.requests.per.connection"
 
 
 class SocketServer:
@@ -25,12 +28,18 @@ class SocketServer:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         max_size = self._broker.config.socket_request_max_bytes
+        in_flight = self._broker.config.values.get(MAX_IN_FLIGHT_KEY, MAX_IN_FLIGHT)
+        max_in_flight = in_flight if isinstance(in_flight, int) else MAX_IN_FLIGHT
         for endpoint in self._endpoints:
             name = endpoint.listener_name
 
             def factory(name: str = name) -> KafkaConnection:
                 conn = KafkaConnection(
-                    self._broker, name, max_size, on_close=self._connections.discard
+                    self._broker,
+                    name,
+                    max_size,
+                    on_close=self._connections.discard,
+                    max_in_flight=max_in_flight,
                 )
                 self._connections.add(conn)
                 return conn
