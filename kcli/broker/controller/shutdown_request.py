@@ -61,7 +61,8 @@ async def controlled_shutdown(
                 _ask(broker_id, broker_epoch, metadata, settings, local),
                 settings.attempt_timeout_s,
             )
-        except (OSError, TimeoutError, LookupError, KafkaProtocolError) as exc:
+        except (OSError, EOFError, TimeoutError, LookupError, KafkaProtocolError) as exc:
+            # (EOFError: asyncio's IncompleteReadError, the controller closed the connection)
             log.warning("[KafkaServer id=%d] Error during controlled shutdown, possibly because "
                         "leader movement took longer than the configured controller.socket."
                         "timeout.ms and/or request.timeout.ms: %r", broker_id, exc)  # fmt: skip
