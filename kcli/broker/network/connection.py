@@ -5,14 +5,16 @@ fetch round trip (over a millisecond here), so a client sending 1,000 requests/s
 connection would queue behind that wait. kcli keeps reading and starts later requests while
 earlier ones wait, under this ordering rule:
 
-* Requests start in arrival order, each in its own task, at most `max_in_flight` started and
-  not yet answered; past that, frames queue, and reading pauses once as many again are queued
-  (back-pressure through TCP).
+* Requests start in arrival order, at most `max_in_flight` started and not yet answered; past
+  that, frames queue, and reading pauses once MAX_QUEUED_FRAMES are queued (back-pressure
+  through TCP). A pipelined request's first step runs when it starts (eager.py); a task
+  carries on only if it has to wait.
 * Pipelined APIs (dispatch.PIPELINED: Produce, Fetch, ApiVersions, Metadata without topic
   auto-creation) may start while earlier pipelined requests wait. Their state changes happen
   before their first await (a Produce's appends, idempotent sequence checks included), and
-  tasks take their first step in creation order, so appends to a partition happen in request
-  order; what they wait for afterwards (the high watermark, new data) is pure waiting.
+  that first step runs as the request starts, in arrival order, so appends to a partition
+  happen in request order; what they wait for afterwards (the high watermark, new data) is
+  pure waiting. (An acks=0 Produce after a failed one may be appended before the close.)
 * Every other request (group, offsets, admin, transactions, inter-broker) is sequential: it
   starts only when nothing is in flight, and nothing starts until it is answered - exactly
   Kafka's muting, so a group member's requests keep their semantics.
@@ -39,6 +41,7 @@ from typing import Any, cast
 
 from kcli.broker.handlers.base import BrokerContext, FileRegion, RequestContext
 from kcli.broker.network.dispatch import Outgoing, Prepared, prepare, run
+from kcli.broker.network.eager import Started, start
 from kcli.protocol.errors import KafkaProtocolError
 from kcli.protocol.frame import FrameDecoder
 
@@ -47,15 +50,18 @@ log = logging.getLogger("kafka.network.Processor")
 # librdkafka's max.in.flight defaults to 5 (1,000,000 without idempotence); a little more
 # keeps a pipelining client's requests flowing while a few wait for replication
 MAX_IN_FLIGHT = 16
+# frames read ahead (decoded, not started) before reading pauses; pausing and resuming cost
+# system calls, so not at every request of a client that pipelines without limit
+MAX_QUEUED_FRAMES = 64
 
 Task = asyncio.Task[Outgoing | None]
 
 
 class _InFlight:
-    __slots__ = ("pipelined", "task")
+    __slots__ = ("pipelined", "started")
 
-    def __init__(self, task: Task, pipelined: bool) -> None:
-        self.task = task
+    def __init__(self, started: Started[Outgoing | None], pipelined: bool) -> None:
+        self.started = started  # finished at once, or the task finishing it
         self.pipelined = pipelined
 
 
@@ -107,7 +113,7 @@ class KafkaConnection(asyncio.Protocol):
         if frames and self._stop_reason is None:
             self._frames.extend(frames)
             self._start_ready()
-            if len(self._frames) >= self._max_in_flight and not self._reading_paused:
+            if len(self._frames) >= MAX_QUEUED_FRAMES and not self._reading_paused:
                 self._reading_paused = True
                 assert self._transport is not None
                 self._transport.pause_reading()
@@ -122,8 +128,9 @@ class KafkaConnection(asyncio.Protocol):
         self._frames.clear()
         self._next = None
         for entry in self._in_flight:
-            if entry.pipelined:  # pure waiting; a sequential request runs to its end
-                entry.task.cancel()
+            task = entry.started.task
+            if entry.pipelined and task is not None:  # pure waiting; sequential ones finish
+                task.cancel()
         self._wakeup.set()
         self._can_write.set()
         if self._on_close is not None:
@@ -162,14 +169,18 @@ class KafkaConnection(asyncio.Protocol):
             ):
                 break
             self._next = None
-            task = asyncio.get_running_loop().create_task(run(ctx, nxt))
-            task.add_done_callback(self._on_done)
-            in_flight.append(_InFlight(task, nxt.pipelined))
-        if (
-            self._reading_paused
-            and len(self._frames) < self._max_in_flight // 2 + 1
-            and not self._closed
-        ):
+            if nxt.pipelined:  # its first step, appends included, runs here and now
+                started = start(run(ctx, nxt))
+            else:  # in a task of its own (it may use asyncio.timeout, current_task...)
+                started = Started(asyncio.get_running_loop().create_task(run(ctx, nxt)))
+            if started.task is not None:
+                started.task.add_done_callback(self._on_done)
+            elif not in_flight:
+                if started.error is None and self._write_now(started.result):
+                    continue  # answered here: no turn of the writer per request
+                self._wakeup.set()  # the writer may answer it now
+            in_flight.append(_InFlight(started, nxt.pipelined))
+        if self._reading_paused and len(self._frames) < MAX_QUEUED_FRAMES // 2 and not self._closed:
             self._reading_paused = False
             assert self._transport is not None
             self._transport.resume_reading()
@@ -177,7 +188,7 @@ class KafkaConnection(asyncio.Protocol):
     def _on_done(self, task: Task) -> None:
         if not task.cancelled():
             task.exception()  # retrieved here; the writer re-raises it in order
-        if self._closed or (self._in_flight and self._in_flight[0].task is task):
+        if self._closed or (self._in_flight and self._in_flight[0].started.task is task):
             self._wakeup.set()
 
     def _stop(self, reason: str) -> None:
@@ -191,16 +202,15 @@ class KafkaConnection(asyncio.Protocol):
     async def _write_loop(self) -> None:
         in_flight = self._in_flight
         while not self._closed:
-            if not in_flight or not in_flight[0].task.done():
+            if not in_flight or not in_flight[0].started.done():
                 if not in_flight and self._stop_reason is not None:
                     self._close(self._stop_reason)
                     return
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            task = in_flight[0].task
             try:
-                outgoing = task.result()
+                outgoing = in_flight[0].started.outcome()
             except asyncio.CancelledError:
                 return  # only when closing
             except KafkaProtocolError as exc:
@@ -219,6 +229,22 @@ class KafkaConnection(asyncio.Protocol):
                     return
             in_flight.popleft()
             self._start_ready()
+
+    def _write_now(self, outgoing: Outgoing | None) -> bool:
+        """Write an answer that nothing precedes, if it is all bytes and the transport takes
+        more (else the writer does it); True when done."""
+        if outgoing is None:
+            return True
+        if not self._can_write.is_set():
+            return False
+        parts = outgoing.parts
+        if any(isinstance(part, FileRegion) for part in parts):
+            return False
+        transport = self._transport
+        assert transport is not None
+        for part in parts:
+            transport.write(part)  # type: ignore[arg-type]  # bytes or memoryview here
+        return True
 
     async def _write(self, outgoing: Outgoing) -> None:
         transport = self._transport
@@ -254,7 +280,9 @@ class KafkaConnection(asyncio.Protocol):
         self._wakeup.set()
         if self._transport is not None:
             self._transport.close()
-        tasks: list[asyncio.Task[Any]] = [e.task for e in self._in_flight]
+        tasks: list[asyncio.Task[Any]] = [
+            e.started.task for e in self._in_flight if e.started.task is not None
+        ]
         if self._task is not None and self._task is not asyncio.current_task():
             tasks.append(self._task)
         for task in tasks:
