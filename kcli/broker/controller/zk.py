@@ -10,6 +10,7 @@ module outside kcli.broker.controller needs kazoo.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -176,13 +177,14 @@ class ZkClient:
         future: asyncio.Future[Any] = loop.create_future()
 
         def done(result: Any) -> None:
+            value, error = None, None
             try:
                 value = result.get_nowait()
             except Exception as exc:  # noqa: BLE001 - every kazoo error crosses to the loop
                 error = _translate(exc, path)
-                loop.call_soon_threadsafe(_settle, future, None, error)
-            else:
-                loop.call_soon_threadsafe(_settle, future, value, None)
+            # An answer that arrives after the broker's loop has closed has nobody to go to.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, future, value, error)
 
         async_result.rawlink(done)
         return await future
