@@ -101,8 +101,9 @@ def test_json_file(tmp_path: Path) -> None:
     dup.write_text(json.dumps({"partitions": [{"topic": "a", "partition": 1}] * 2}))
     with pytest.raises(TerseError, match="duplicate partitions: a-1"):
         read_json_file(str(dup))
-    for text, message in (("{", "not valid JSON"), ("{}", "missing \"partitions\""),
-                          ('{"partitions": [{"topic": "a"}]}', "Invalid partition entry")):  # fmt: skip
+    cases = [("{", "not valid JSON"), ("{}", "missing \"partitions\""),
+             ('{"partitions": [{"topic": "a"}]}', "Invalid partition entry")]  # fmt: skip
+    for text, message in cases:
         bad = tmp_path / "bad.json"
         bad.write_text(text)
         with pytest.raises(TerseError, match=message):
