@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import NewTopic
+from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic
 from kazoo.client import KazooClient
 
 from kcli.testing.broker import KcliBroker
@@ -71,9 +71,9 @@ def _consume(broker: KcliBroker) -> list[tuple[int, str]]:
 
 
 def _describe(broker: KcliBroker, flag: str) -> str:
-    done = subprocess.run(kcli_argv("topics", "--bootstrap-server", broker.bootstrap,
-                                    "--describe", flag), capture_output=True, text=True,
-                          timeout=60)  # fmt: skip
+    argv = kcli_argv("topics", "--bootstrap-server", broker.bootstrap, "--describe",
+                     "--topic", TOPIC, flag)  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -92,6 +92,8 @@ def _leader_alone_dies(make_broker: BrokerFactory, kazoo: KazooClient) -> list[K
     follower.stop()  # controlled shutdown: out of the ISR at once
     assert _state(kazoo)["isr"] == [0]
     assert "Partition: 0" in _describe(leader, "--under-replicated-partitions")
+    assert "Partition: 0" in _describe(leader, "--at-min-isr-partitions")  # 1 of min 1
+    assert _describe(leader, "--under-min-isr-partitions") == ""
     _produce(leader, [f"b{i}" for i in range(10)])  # acknowledged by the leader alone
     leader.kill()
     return [leader, follower]
@@ -112,6 +114,13 @@ def test_unclean_off_stays_offline_and_loses_nothing(
     assert got == [(i, f"a{i}") for i in range(10)] + [(10 + i, f"b{i}") for i in range(10)]
     wait_until(lambda: _state(kazoo)["isr"] == [0, 1], 20, what="broker 1 back in the ISR")
     assert _describe(leader, "--under-replicated-partitions") == ""
+    client = admin(leader)
+    stricter = ConfigResource("topic", TOPIC, incremental_configs=[ConfigEntry(
+        "min.insync.replicas", "3", incremental_operation=AlterConfigOpType.SET)])  # fmt: skip
+    client.incremental_alter_configs([stricter])[stricter].result()
+    wait_until(lambda: "Partition: 0" in _describe(leader, "--under-min-isr-partitions"), 10,
+               what="listed under min ISR")  # fmt: skip
+    assert _describe(leader, "--at-min-isr-partitions") == ""
 
 
 def test_unclean_on_elects_the_lagging_replica_and_loses_its_tail(
