@@ -38,10 +38,16 @@ async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> An
             raise ControllerApiError(ErrorCode.not_controller)
         results = await asyncio.wait_for(api.elect_leaders(election_type, asked), timeout_s)
     except ControllerApiError as exc:
-        results = dict.fromkeys(asked or [], (exc.code, exc.message))
+        results = dict.fromkeys(asked or _all_partitions(ctx), (exc.code, exc.message))
     except TimeoutError:
-        results = dict.fromkeys(asked or [], (ErrorCode.request_timed_out, None))
+        results = dict.fromkeys(asked or _all_partitions(ctx), (ErrorCode.request_timed_out, None))
     return _response(header.api_version, results)
+
+
+def _all_partitions(ctx: RequestContext) -> list[tuple[str, int]]:
+    """What a null partition list stands for: every partition this broker knows of."""
+    topics = ctx.broker.metadata.topics
+    return [(t, p) for t in sorted(topics) for p in sorted(topics[t].assignment)]
 
 
 def _response(version: int, results: Results) -> Any:

@@ -13,8 +13,10 @@ import pytest
 from confluent_kafka.admin import NewTopic
 from kazoo.client import KazooClient
 
+from kcli.protocol.errors import ErrorCode
 from kcli.testing.broker import KcliBroker
 from kcli.testing.process import kcli_argv, wait_until
+from tests.integration.broker import wire
 from tests.integration.broker.conftest import BrokerFactory, start_any_zookeeper
 from tests.integration.broker.test_topics_admin import admin
 
@@ -103,3 +105,22 @@ def test_auto_rebalance_restores_preferred_leaders(
     brokers = _three(make_broker, kazoo, leader_imbalance_check_interval_seconds="1")
     _bounce_broker_0(brokers, kazoo)
     wait_until(lambda: _leaders(kazoo, "pref") == [0, 1, 2], 10, what="preferred leaders back")
+
+
+def test_elect_leaders_elsewhere_than_the_controller_answers_not_controller(
+    make_broker: BrokerFactory, kazoo: KazooClient
+) -> None:
+    from kio.schema.elect_leaders.v0.request import ElectLeadersRequest as V0
+    from kio.schema.elect_leaders.v2.request import ElectLeadersRequest as V2
+
+    brokers = _three(make_broker, kazoo, auto_leader_rebalance_enable="false")
+    controller = json.loads(kazoo.get("/controller")[0])["brokerid"]
+    other = brokers[(controller + 1) % 3]
+    everything = wire.call(other.bootstrap, V2(election_type=0, topic_partitions=None), 2)
+    codes = {(t.topic, p.partition_id): p.error_code
+             for t in everything.replica_election_results for p in t.partition_result}  # fmt: skip
+    assert {("pref", 0), ("pref", 1), ("pref", 2)} <= set(codes)
+    assert set(codes.values()) == {ErrorCode.not_controller}
+    # v0 (preferred only) to the controller: every partition already has its preferred leader
+    v0 = wire.call(brokers[controller].bootstrap, V0(topic_partitions=None), 0)
+    assert v0.replica_election_results == ()
