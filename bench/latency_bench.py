@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -89,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
                             f.write(json.dumps(result) + "\n")
     finally:
         zk.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
     print()
     print(f"end-to-end latency, ms ({a.rate} msg/s for {a.seconds:g} s, acks=all, linger 0, "
           "1 partition; goal p50 <= 5, p99 <= 25)")  # fmt: skip
