@@ -11,16 +11,17 @@ range is a bisect. Nothing on disk changes; the segment forgets it on truncation
 from __future__ import annotations
 
 import bisect
+from array import array
 
-KEEP = 256  # batches remembered (between KEEP and 2 * KEEP), a few KB per active segment
+KEEP = 128  # batches remembered (between KEEP and 2 * KEEP): at most 4 KB per active segment
 
 
 class RecentBatches:
     __slots__ = ("_floor", "_last_offsets", "_positions")
 
     def __init__(self) -> None:
-        self._last_offsets: list[int] = []
-        self._positions: list[int] = []
+        self._last_offsets = array("q")
+        self._positions = array("q")
         # every batch before the first remembered one has a last offset <= _floor;
         # None: unknown, so nothing is answered until reset() after a fresh start
         self._floor: int | None = None
@@ -28,8 +29,8 @@ class RecentBatches:
     def reset(self, floor: int | None) -> None:
         """Forget everything; `floor` is the last offset of the last batch in the segment (the
         base offset - 1 when empty), or None when not known."""
-        self._last_offsets.clear()
-        self._positions.clear()
+        del self._last_offsets[:]
+        del self._positions[:]
         self._floor = floor
 
     def add(self, last_offset: int, position: int) -> None:
