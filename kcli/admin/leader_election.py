@@ -108,9 +108,9 @@ def elect(
     except KafkaException as exc:
         error = exc.args[0] if exc.args else None
         message = error.str() if error is not None and hasattr(error, "str") else str(exc)
-        raise TerseError(f"Error while making request: {message}") from None
+        raise TerseError(f"Leader election request failed: {message}") from None
     except TimeoutError:
-        raise TerseError(f"Error while making request: no answer in {timeout_s:g}s") from None
+        raise TerseError(f"Leader election request failed: no answer in {timeout_s:g}s") from None
     outcome = ElectionOutcome(election_type)
     for tp, error in sorted(results.items(), key=lambda kv: (kv[0].topic, kv[0].partition)):
         name = f"{tp.topic}-{tp.partition}"
