@@ -91,6 +91,9 @@ class KafkaConnection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._ctx: RequestContext | None = None
         self._task: asyncio.Task[None] | None = None  # the writer
+        # answers written by _write_now, sent together once this loop turn's callbacks ran
+        # (a chunk of pipelined requests gets one send, not one per answer)
+        self._unsent: list[bytes | memoryview] = []
 
     @property
     def in_flight(self) -> int:
@@ -240,15 +243,24 @@ class KafkaConnection(asyncio.Protocol):
         parts = outgoing.parts
         if any(isinstance(part, FileRegion) for part in parts):
             return False
-        transport = self._transport
-        assert transport is not None
-        for part in parts:
-            transport.write(part)  # type: ignore[arg-type]  # bytes or memoryview here
+        if not self._unsent:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._unsent.extend(parts)  # type: ignore[arg-type]  # bytes or memoryview here
         return True
+
+    def _flush(self) -> None:
+        unsent = self._unsent
+        if not unsent or self._closed:
+            unsent.clear()
+            return
+        assert self._transport is not None
+        self._transport.write(unsent[0] if len(unsent) == 1 else b"".join(unsent))
+        unsent.clear()
 
     async def _write(self, outgoing: Outgoing) -> None:
         transport = self._transport
         assert transport is not None
+        self._flush()  # what _write_now took comes first
         for part in outgoing.parts:
             if self._closed:
                 return
@@ -262,6 +274,7 @@ class KafkaConnection(asyncio.Protocol):
 
     def _close(self, reason: str) -> None:
         if not self._closed:
+            self._flush()  # answers to what came before go first
             log.warning(
                 "Closing socket connection to %s because of error: %s", self._peer(), reason
             )

@@ -58,24 +58,32 @@ def frame_response(correlation_id: int, response: Any) -> Outgoing:
 PIPELINED = frozenset({ApiKey.PRODUCE, ApiKey.FETCH, ApiKey.METADATA, ApiKey.API_VERSIONS})
 
 
-@dataclass(frozen=True, slots=True)
 class Prepared:
     """A decoded request ready to run, or (`ready`) its answer already known."""
 
-    header: RequestHeader
-    handler: Handler | None
-    request: Any
-    ready: Outgoing | None = None
+    __slots__ = ("handler", "header", "pipelined", "ready", "request")
 
-    @property
-    def pipelined(self) -> bool:
-        # Metadata may create topics (auto-create): only the side-effect-free forms pipeline
-        if self.header.api_key == ApiKey.METADATA:
-            request = self.request
-            return not getattr(request, "topics", None) or not getattr(
-                request, "allow_auto_topic_creation", True
-            )
-        return self.header.api_key in PIPELINED
+    def __init__(
+        self,
+        header: RequestHeader,
+        handler: Handler | None,
+        request: Any,
+        ready: Outgoing | None = None,
+    ) -> None:
+        self.header = header
+        self.handler = handler
+        self.request = request
+        self.ready = ready
+        self.pipelined = _pipelined(header.api_key, request)
+
+
+def _pipelined(api_key: int, request: Any) -> bool:
+    # Metadata may create topics (auto-create): only the side-effect-free forms pipeline
+    if api_key == ApiKey.METADATA:
+        return not getattr(request, "topics", None) or not getattr(
+            request, "allow_auto_topic_creation", True
+        )
+    return api_key in PIPELINED
 
 
 def prepare(ctx: RequestContext, frame: bytes) -> Prepared:

@@ -228,3 +228,19 @@ def test_close_by_the_broker_cancels_and_awaits_everything() -> None:
         return events, left
 
     assert asyncio.run(main()) == (["done 1"], 0)
+
+
+def test_a_bad_frame_after_quick_answers_still_lets_them_out() -> None:
+    async def main() -> tuple[list[int], bytes]:
+        async def quick(ctx: Any, header: Any, request: Any) -> Any:
+            return answer(header.correlation_id)
+
+        reader, writer, _ = await serve({METADATA: Handler(METADATA, 0, 12, quick, "m")})
+        unknown = frame(request_frame(999, 0, 3, b"", False))
+        writer.write(metadata(1) + metadata(2) + unknown + metadata(4))
+        firsts = [await read_corr(reader) for _ in range(2)]
+        rest = await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+        return firsts, rest
+
+    assert asyncio.run(main()) == ([1, 2], b"")
