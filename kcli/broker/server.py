@@ -9,6 +9,7 @@ ZooKeeper session, which removes this broker's ephemeral znodes at once.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -131,6 +132,9 @@ class KafkaServer:
         self.config_changes = ConfigChangeListener(self.zk, self._on_topic_config, self.clock)
         await self.config_changes.start()
         await self._elect()
+        # Start-up objects (modules, configs, loaded logs) live as long as the broker: keep them
+        # out of the collector's full passes, which otherwise stall requests for ~20 ms.
+        gc.freeze()
         log.info("%s started", self.ident)
 
     async def _prepare_log_dirs(self, cluster_id: str) -> None:
