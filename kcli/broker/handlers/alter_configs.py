@@ -8,6 +8,7 @@ for configs that cannot be updated dynamically.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -35,22 +36,17 @@ def unsupported_resource(resource: Any, names: list[str]) -> AdminError:
     )
 
 
-async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> Any:
-    cls = response_class(API_KEY, header.api_version)
+AlterOne = Callable[[Any], Awaitable[None]]
+
+
+async def alter_each(cls: Any, resources: Any, alter_one: AlterOne) -> Any:
+    """Run `alter_one` per resource; each gets its own result (Kafka's code and message)."""
     result_cls = nested(cls, "AlterConfigsResourceResponse")
-    admin = ctx.broker.admin
-    assert admin is not None, "KafkaServer wires an AdminManager"
     results = []
-    for resource in request.resources:
+    for resource in resources:
         error, message = ErrorCode.none, None
         try:
-            if resource.resource_type != TOPIC:
-                raise unsupported_resource(resource, [c.name for c in resource.configs])
-            await admin.alter_topic_config(
-                resource.resource_name,
-                {c.name: c.value for c in resource.configs},
-                request.validate_only,
-            )
+            await alter_one(resource)
         except AdminError as exc:
             error, message = exc.code, exc.message
         results.append(
@@ -63,3 +59,19 @@ async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> An
             )
         )
     return build(cls, throttle_time=timedelta(0), responses=tuple(results))
+
+
+async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> Any:
+    admin = ctx.broker.admin
+    assert admin is not None, "KafkaServer wires an AdminManager"
+
+    async def alter(resource: Any) -> None:
+        if resource.resource_type != TOPIC:
+            raise unsupported_resource(resource, [c.name for c in resource.configs])
+        await admin.alter_topic_config(
+            resource.resource_name,
+            {c.name: c.value for c in resource.configs},
+            request.validate_only,
+        )
+
+    return await alter_each(response_class(API_KEY, header.api_version), request.resources, alter)

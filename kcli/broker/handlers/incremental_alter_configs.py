@@ -9,15 +9,14 @@ A key named twice in one resource is INVALID_REQUEST. BROKER resources: see alte
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
 from typing import Any
 
 from kcli.broker.admin_manager import AdminError, AdminManager
-from kcli.broker.handlers.alter_configs import TOPIC, unsupported_resource
+from kcli.broker.handlers.alter_configs import TOPIC, alter_each, unsupported_resource
 from kcli.broker.handlers.base import RequestContext
 from kcli.protocol.api_keys import ApiKey
 from kcli.protocol.errors import ErrorCode
-from kcli.protocol.messages import RequestHeader, build, nested, response_class
+from kcli.protocol.messages import RequestHeader, response_class
 from kcli.storage.config import TOPIC_CONFIGS
 
 API_KEY = ApiKey.INCREMENTAL_ALTER_CONFIGS
@@ -70,24 +69,10 @@ async def _alter(admin: AdminManager, resource: Any, validate_only: bool) -> Non
 
 
 async def handle(ctx: RequestContext, header: RequestHeader, request: Any) -> Any:
-    cls = response_class(API_KEY, header.api_version)
-    result_cls = nested(cls, "AlterConfigsResourceResponse")
     admin = ctx.broker.admin
     assert admin is not None, "KafkaServer wires an AdminManager"
-    results = []
-    for resource in request.resources:
-        error, message = ErrorCode.none, None
-        try:
-            await _alter(admin, resource, request.validate_only)
-        except AdminError as exc:
-            error, message = exc.code, exc.message
-        results.append(
-            build(
-                result_cls,
-                error_code=error,
-                error_message=message,
-                resource_type=resource.resource_type,
-                resource_name=resource.resource_name,
-            )
-        )
-    return build(cls, throttle_time=timedelta(0), responses=tuple(results))
+
+    async def alter(resource: Any) -> None:
+        await _alter(admin, resource, request.validate_only)
+
+    return await alter_each(response_class(API_KEY, header.api_version), request.resources, alter)
