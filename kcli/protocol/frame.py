@@ -46,7 +46,9 @@ class FrameDecoder:
                 pos += 4
             if len(buf) - pos < self._need:
                 break
-            frames.append(bytes(buf[pos : pos + self._need]))
+            # One copy out of the buffer (a bytearray slice would copy twice).
+            with memoryview(buf) as view:
+                frames.append(bytes(view[pos : pos + self._need]))
             pos += self._need
             self._need = -1
         if pos:
