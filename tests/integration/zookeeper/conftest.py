@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from kazoo.client import KazooClient
 
+from kcli.testing.apache_zookeeper import ApacheZooKeeper, unavailable_reason
 from kcli.testing.zookeeper import EmbeddedZooKeeper
 
 
@@ -60,3 +61,22 @@ def kazoo_factory() -> Iterator[Callable[..., KazooClient]]:
 @pytest.fixture
 def kazoo(zk_server: EmbeddedZooKeeper, kazoo_factory: Callable[..., KazooClient]) -> KazooClient:
     return kazoo_factory(zk_server.connect_string)
+
+
+def _start_server(kind: str, workdir: Path) -> Any:
+    if kind == "apache":
+        reason = unavailable_reason()
+        if reason:
+            pytest.skip(reason)
+        return ApacheZooKeeper(workdir).start()
+    return EmbeddedZooKeeper(workdir).start()
+
+
+@pytest.fixture(scope="module", params=["embedded", "apache"])
+def zk(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The bundled server, then a real Apache ZooKeeper: shell tests must pass on both."""
+    server = _start_server(request.param, tmp_path_factory.mktemp(f"zk-{request.param}"))
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -3,36 +3,14 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kcli.testing.apache_zookeeper import ApacheZooKeeper, unavailable_reason
-from kcli.testing.zookeeper import EmbeddedZooKeeper
-
 pexpect = pytest.importorskip("pexpect")
 
 pytestmark = pytest.mark.integration
-
-
-def _start_server(kind: str, workdir: Path) -> Any:
-    if kind == "apache":
-        reason = unavailable_reason()
-        if reason:
-            pytest.skip(reason)
-        return ApacheZooKeeper(workdir).start()
-    return EmbeddedZooKeeper(workdir).start()
-
-
-@pytest.fixture(scope="module", params=["embedded", "apache"])
-def zk(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    server = _start_server(request.param, tmp_path_factory.mktemp(f"zk-{request.param}"))
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
