@@ -352,26 +352,19 @@ class DataTree:
         return result
 
     def _apply(self, hdr: TxnHeader, txn: TxnRecord | None, result: TxnResult) -> None:
-        if isinstance(txn, CreateTxn):
-            owner = hdr.client_id if txn.ephemeral else 0
+        if isinstance(txn, CreateTxn | CreateContainerTxn | CreateTTLTxn):
+            # ephemeralOwner doubles as the container / TTL marker, as in ZooKeeper.
+            if isinstance(txn, CreateTxn):
+                owner = hdr.client_id if txn.ephemeral else 0
+            elif isinstance(txn, CreateContainerTxn):
+                owner = CONTAINER_OWNER
+            else:
+                owner = ttl_owner(txn.ttl)
             node = self.create_node(
                 txn.path,
                 txn.data,
                 txn.acl,
                 ephemeral_owner=owner,
-                parent_cversion=txn.parent_cversion,
-                zxid=hdr.zxid,
-                time=hdr.time,
-            )
-            result.path = txn.path
-            result.stat = node.stat()
-        elif isinstance(txn, CreateContainerTxn | CreateTTLTxn):
-            marker = CONTAINER_OWNER if isinstance(txn, CreateContainerTxn) else ttl_owner(txn.ttl)
-            node = self.create_node(
-                txn.path,
-                txn.data,
-                txn.acl,
-                ephemeral_owner=marker,
                 parent_cversion=txn.parent_cversion,
                 zxid=hdr.zxid,
                 time=hdr.time,
